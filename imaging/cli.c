@@ -1,0 +1,94 @@
+/* p2vkit: what every program's main() shares (see cli.h). */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "size.h"
+
+void
+cli_common_option (struct cli *cli, int c,
+                   void (*usage) (FILE *fp, int exitcode))
+{
+  switch (c) {
+  case CLI_HELP_OPTION:
+    usage (stdout, EXIT_SUCCESS);
+    break;
+  case CLI_VERSION_OPTION:
+    printf ("%s (p2vkit) %s\n", cli->prog, P2V_VERSION);
+    exit (EXIT_SUCCESS);
+  case 'v':
+    cli->verbose++;
+    break;
+  case 'q':
+    cli->quiet = true;
+    break;
+  case CLI_MACHINE_READABLE_OPTION:
+    cli->machine_readable = true;
+    break;
+  case CLI_FORCE_OPTION:
+    cli->force = true;
+    break;
+  default:
+    usage (stderr, EXIT_FAILURE);
+  }
+}
+
+enum progress_mode
+cli_progress_mode (const struct cli *cli)
+{
+  return progress_mode_for (cli->quiet, cli->machine_readable);
+}
+
+void
+cli_report_error (const struct cli *cli)
+{
+  fprintf (stderr, "%s: %s\n", cli->prog, error_message ());
+}
+
+static volatile sig_atomic_t *signal_flag;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  *signal_flag = 1;
+}
+
+void
+cli_catch_signals (volatile sig_atomic_t *flag)
+{
+  struct sigaction sa;
+
+  signal_flag = flag;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  sa.sa_handler = SIG_IGN;
+  sigaction (SIGPIPE, &sa, NULL);
+}
+
+void
+cli_report_copy (const struct cli *cli, const struct source *src,
+                 const struct sink *dst, const struct copy_result *res,
+                 double seconds)
+{
+  char size[SIZE_HUMAN_MAX], data[SIZE_HUMAN_MAX], written[SIZE_HUMAN_MAX];
+
+  if (cli->machine_readable) {
+    printf ("done %s %s size=%" PRIu64 " read=%" PRIu64 " data=%" PRIu64
+            " zero=%" PRIu64 " written=%" PRIu64 " digest=%s seconds=%.3f\n",
+            src->name, dst->name, src->size, res->bytes_read, res->bytes_data,
+            res->bytes_zero, dst->bytes_written, res->digest, seconds);
+    fflush (stdout);
+  }
+  if (cli->verbose || cli_progress_mode (cli) == PROGRESS_BAR)
+    fprintf (stderr, "%s: %s -> %s: %s disk, %s of data, %s written in "
+             "%.1f s (digest %s)\n", cli->prog, src->name, dst->name,
+             size_human (src->size, size), size_human (res->bytes_data, data),
+             size_human (dst->bytes_written, written), seconds, res->digest);
+}

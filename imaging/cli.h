@@ -1,0 +1,86 @@
+/* p2vkit: what every program's main() shares.
+ *
+ * The options every tool has (--help, --version, -v, --quiet,
+ * --machine-readable, --force) are parsed in one place:
+ *
+ *   static const struct option long_options[] = {
+ *     CLI_COMMON_LONG_OPTIONS,
+ *     { "to", required_argument, NULL, TO_OPTION },
+ *     { NULL }
+ *   };
+ *   ...
+ *   while ((c = getopt_long (argc, argv, CLI_COMMON_SHORT_OPTIONS, ...)))
+ *     switch (c) {
+ *     case TO_OPTION: ...
+ *     default:
+ *       cli_common_option (&cli, c, usage);
+ *     }
+ *
+ * Program-specific long options take values from CLI_FIRST_PROGRAM_OPTION
+ * up.
+ */
+#ifndef P2V_CLI_H
+#define P2V_CLI_H
+
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "copy.h"
+#include "progress.h"
+
+enum {
+  CLI_HELP_OPTION = CHAR_MAX + 1,
+  CLI_VERSION_OPTION,
+  CLI_MACHINE_READABLE_OPTION,
+  CLI_FORCE_OPTION,
+  CLI_FIRST_PROGRAM_OPTION,
+};
+
+#define CLI_COMMON_SHORT_OPTIONS "vq"
+#define CLI_COMMON_LONG_OPTIONS                                               \
+  { "help", no_argument, NULL, CLI_HELP_OPTION },                             \
+  { "version", no_argument, NULL, CLI_VERSION_OPTION },                       \
+  { "verbose", no_argument, NULL, 'v' },                                      \
+  { "quiet", no_argument, NULL, 'q' },                                        \
+  { "machine-readable", no_argument, NULL, CLI_MACHINE_READABLE_OPTION },     \
+  { "force", no_argument, NULL, CLI_FORCE_OPTION }
+
+struct cli {
+  const char *prog;
+  int verbose;                  /* -v, repeatable */
+  bool quiet;                   /* --quiet */
+  bool machine_readable;        /* --machine-readable */
+  bool force;                   /* --force */
+};
+
+/* Handle option C if it is a common one; an unknown option calls
+ * USAGE (stderr, 1).  USAGE never returns.
+ */
+void cli_common_option (struct cli *cli, int c,
+                        void (*usage) (FILE *fp, int exitcode));
+
+/* How to show progress, from the options (see progress.h). */
+enum progress_mode cli_progress_mode (const struct cli *cli);
+
+/* Print "PROG: MESSAGE" with the message recorded last (error.h). */
+void cli_report_error (const struct cli *cli);
+
+/* Make SIGINT, SIGTERM and SIGHUP set *FLAG instead of killing the
+ * program, so that it can remove partial output; ignore SIGPIPE.
+ */
+void cli_catch_signals (volatile sig_atomic_t *flag);
+
+/* Tell how a copy went: with --machine-readable one line on stdout
+ *
+ *   done SOURCE DEST size=N read=N data=N zero=N written=N digest=HEX seconds=S
+ *
+ * and with -v (or a progress bar) a sentence on stderr.
+ */
+void cli_report_copy (const struct cli *cli, const struct source *src,
+                      const struct sink *dst, const struct copy_result *res,
+                      double seconds);
+
+#endif /* P2V_CLI_H */

@@ -1,0 +1,49 @@
+/* p2vkit imaging engine: copying a source into a sink.
+ *
+ * copy_disk() is the loop every tool runs.  Two threads share the work: a
+ * reader walks the source's extents, reads DATA into a ring of buffers and
+ * feeds the digest; the calling thread finds the all-zero blocks in what was
+ * read and hands data and zero runs to the sink.  So holes are never read,
+ * zeros are never written, and reading overlaps writing.
+ *
+ * Memory: COPY_SLOTS buffers of COPY_BUFFER_SIZE bytes, whatever the disk.
+ */
+#ifndef P2V_COPY_H
+#define P2V_COPY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "progress.h"
+#include "sink.h"
+#include "source.h"
+
+#define COPY_BUFFER_SIZE (1024 * 1024)
+#define COPY_SLOTS 8
+
+struct copy_result {
+  uint64_t bytes_read;          /* data read from the source */
+  uint64_t bytes_data;          /* non-zero data handed to the sink */
+  uint64_t bytes_zero;          /* zeros, holes included */
+  char digest[DIGEST_HEX_LENGTH + 1];   /* of the whole disk, see digest.h */
+};
+
+/* Copy all of SRC into DST (which must be as large) and finish DST.
+ * PROGRESS (may be NULL) is started by the caller and updated here.  When
+ * *CANCEL (may be NULL) becomes non-zero, for instance from a signal
+ * handler, the copy stops with the error "interrupted".
+ *
+ * Returns 0 with *RESULT filled, or -1 with an error recorded; the sink is
+ * not finished then, and the caller's sink_free() removes its output.
+ */
+int copy_disk (struct source *src, struct sink *dst,
+               struct progress *progress, const volatile sig_atomic_t *cancel,
+               struct copy_result *result);
+
+/* Is BUF (LEN bytes) all zeros? */
+bool is_zero (const void *buf, size_t len);
+
+#endif /* P2V_COPY_H */

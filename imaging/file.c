@@ -1,0 +1,106 @@
+/* p2vkit imaging engine: output files that appear only when complete
+ * (see file.h).
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+
+int
+file_create_temp (const char *path, bool force, char **tmp_path)
+{
+  struct stat st;
+  char *tmp;
+  int fd;
+
+  if (!force && stat (path, &st) == 0)
+    return error ("%s: already exists (use --force to replace it)", path);
+  if (asprintf (&tmp, "%s%s", path, FILE_PART_SUFFIX) == -1)
+    return error ("%s: out of memory", path);
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd == -1) {
+    error_errno (errno, "%s: create", tmp);
+    free (tmp);
+    return -1;
+  }
+  *tmp_path = tmp;
+  return fd;
+}
+
+static int
+sync_parent_dir (const char *path)
+{
+  char *copy = strdup (path);
+  int fd, r = 0;
+
+  if (copy == NULL)
+    return error ("%s: out of memory", path);
+  fd = open (dirname (copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd == -1 || fsync (fd) == -1)
+    r = error_errno (errno, "%s: sync directory", path);
+  if (fd >= 0)
+    close (fd);
+  free (copy);
+  return r;
+}
+
+int
+file_commit (int fd, const char *tmp_path, const char *path,
+             const struct sink_options *opts)
+{
+  int r;
+
+  if (opts->sync && fdatasync (fd) == -1) {
+    error_errno (errno, "%s: sync", tmp_path);
+    close (fd);
+    return -1;
+  }
+  if (close (fd) == -1)
+    return error_errno (errno, "%s: close", tmp_path);
+
+  if (opts->force)
+    r = rename (tmp_path, path);
+  else {
+    r = renameat2 (AT_FDCWD, tmp_path, AT_FDCWD, path, RENAME_NOREPLACE);
+    if (r == -1 && errno == EINVAL)     /* the filesystem cannot say */
+      r = rename (tmp_path, path);
+  }
+  if (r == -1) {
+    if (errno == EEXIST)
+      return error ("%s: appeared while writing (use --force to replace "
+                    "it)", path);
+    return error_errno (errno, "%s: rename to %s", tmp_path, path);
+  }
+  if (opts->sync)
+    return sync_parent_dir (path);
+  return 0;
+}
+
+int
+file_pwrite_all (int fd, const void *buf, size_t len, uint64_t offset)
+{
+  const char *p = buf;
+  ssize_t r;
+
+  while (len > 0) {
+    r = pwrite (fd, p, len, offset);
+    if (r == -1) {
+      if (errno == EINTR)
+        continue;
+      return error_errno (errno, "write at offset %" PRIu64, offset);
+    }
+    p += r;
+    len -= r;
+    offset += r;
+  }
+  return 0;
+}

@@ -1,0 +1,36 @@
+/* p2vkit imaging engine: output files that appear only when complete.
+ *
+ * An output NAME is written as NAME.part and renamed to NAME by
+ * file_commit() once everything is in it, so a reader never sees a
+ * half-written NAME.  A stale NAME.part from an interrupted run is
+ * replaced.
+ */
+#ifndef P2V_FILE_H
+#define P2V_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sink.h"
+
+#define FILE_PART_SUFFIX ".part"
+
+/* Create PATH.part for writing.  Fails if PATH exists and FORCE is false.
+ * Returns the descriptor and sets *TMP_PATH (caller frees), or returns -1
+ * with an error recorded.
+ */
+int file_create_temp (const char *path, bool force, char **tmp_path);
+
+/* Flush (when OPTS->sync), close FD and rename TMP_PATH to PATH, refusing
+ * to replace a PATH that appeared meanwhile unless OPTS->force.  FD is
+ * closed whatever happens.  Returns 0, or -1 with an error recorded.
+ */
+int file_commit (int fd, const char *tmp_path, const char *path,
+                 const struct sink_options *opts);
+
+/* pwrite all of BUF, retrying short writes and EINTR.  Returns 0, or -1
+ * with an error recorded ("write at offset N: why").
+ */
+int file_pwrite_all (int fd, const void *buf, size_t len, uint64_t offset);
+
+#endif /* P2V_FILE_H */

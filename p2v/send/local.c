@@ -1,0 +1,44 @@
+/* p2v-send: one disk into a local qcow2 image. */
+#include "send.h"
+
+#include "copy.h"
+#include "error.h"
+#include "progress.h"
+#include "qcow2.h"
+#include "source.h"
+
+int
+send_to_file (const struct send_options *opts, const char *source)
+{
+  struct sink_options sopts = {
+    .force = opts->cli.force,
+    .sync = opts->sync,
+  };
+  struct source *src = NULL;
+  struct sink *dst = NULL;
+  struct copy_result res;
+  struct progress progress;
+  uint64_t size;
+  int ret = -1;
+
+  src = source_open (source, opts->format);
+  if (src == NULL)
+    goto out;
+  size = (src->size + QCOW2_SIZE_ALIGNMENT - 1) / QCOW2_SIZE_ALIGNMENT
+    * QCOW2_SIZE_ALIGNMENT;
+  dst = qcow2_sink_create (opts->to, size, &opts->qcow2, &sopts);
+  if (dst == NULL)
+    goto out;
+
+  progress_start (&progress, cli_progress_mode (&opts->cli), "p2v-send",
+                  src->size);
+  if (copy_disk (src, dst, &progress, &send_interrupted, &res) == -1)
+    goto out;
+  cli_report_copy (&opts->cli, src, dst, &res, progress_elapsed (&progress));
+  ret = 0;
+
+out:
+  sink_free (dst);
+  source_close (src);
+  return ret;
+}

@@ -1,0 +1,147 @@
+# tests/functions.sh: sourced by every tests/t-*.sh.
+#
+# A test script starts like this:
+#
+#   #!/bin/bash
+#   # tier: fast                 (or "boot": a guest boots; slow)
+#   # timeout: 300               (optional; tests/run-tests kills it after
+#   #                             this many seconds, 900 by default)
+#   # What the script checks, in a sentence or two.
+#   . "$(dirname "$0")/functions.sh"
+#   requires qemu-img
+#
+# Sourcing this file sets `set -e -o pipefail`, creates a scratch directory
+# for the script and cd's into it (removed on exit; KEEP_SCRATCH=1 keeps
+# it), and sets:
+#
+#   $top      the top of the source tree
+#   $srcdir   $top/tests
+#   $bin      $top/bin, also put first in PATH
+#   $scratch  the scratch directory (the current directory)
+#   $VG       empty, or the valgrind command line of `make check-valgrind`:
+#             run every program under test as `$VG p2v-send ...`
+#
+# Exit status: 0 pass, 77 skip, anything else fail (see tests/run-tests).
+
+# shellcheck disable=SC2034 # top, srcdir, bin are for the test scripts.
+set -e -o pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+srcdir=$top/tests
+bin=$top/bin
+PATH=$bin:$PATH
+VG=${VG:-}
+export PATH VG
+
+# Commands registered by cleanup_fn, each one shell-quoted, run in reverse.
+_cleanup_cmds=()
+
+# cleanup_fn CMD [ARGS...]: run CMD when the script exits, however it exits.
+# Commands run in the reverse order of registration; a failing one does
+# not stop the others.
+cleanup_fn ()
+{
+  local quoted
+  printf -v quoted '%q ' "$@"
+  _cleanup_cmds+=("$quoted")
+}
+
+_on_exit ()
+{
+  local status=$? i
+
+  set +e
+  for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do
+    eval "${_cleanup_cmds[i]}"
+  done
+  cd / || true
+  if [[ -n ${scratch:-} && -d $scratch ]]; then
+    if [[ ${KEEP_SCRATCH:-} == 1 ]]; then
+      echo "scratch directory kept: $scratch" >&2
+    elif grep -qF -e " $scratch/" -e " $scratch " /proc/self/mountinfo
+    then
+      # Something (a loop mount, mmdebstrap's bind mounts) is still
+      # mounted inside: removing the tree would reach into it.
+      echo "FAIL: $scratch: still has mounts inside, not removed" >&2
+      status=1
+    else
+      rm -rf --one-file-system "$scratch"
+    fi
+  fi
+  exit "$status"
+}
+trap _on_exit EXIT
+# Under set -e a failing command ends the script silently: say which.
+_on_error ()
+{
+  echo "FAIL: ${BASH_SOURCE[1]##*/}:$1: exit status $2: $3" >&2
+}
+set -E
+trap '_on_error "$LINENO" "$?" "$BASH_COMMAND"' ERR
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# skip REASON: stop here, the script is skipped (exit 77).
+skip ()
+{
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+# requires CMD: skip unless the command CMD exists.
+# requires CMD ARGS...: skip unless `CMD ARGS...` runs and exits 0, as in
+# `requires qemu-img --help` or `requires test -w /dev/kvm`.
+# Call it once per requirement.
+requires ()
+{
+  if ! command -v "$1" >/dev/null 2>&1; then
+    skip "needs $1"
+  fi
+  if [[ $# -gt 1 ]] && ! "$@" </dev/null >/dev/null 2>&1; then
+    skip "needs '$*' to succeed"
+  fi
+}
+
+# fail MSG: the test failed.
+fail ()
+{
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# expect_error SUBSTRING CMD [ARGS...]: run CMD and check that it fails the
+# way every p2vkit program must: exit status 1 and exactly one line on
+# stderr, which contains SUBSTRING.  Its stdout is discarded.
+expect_error ()
+{
+  local expected=$1 status=0 err lines
+  shift
+  err=$(mktemp "$scratch/expect_error.XXXXXX")
+
+  "$@" </dev/null >/dev/null 2>"$err" || status=$?
+  lines=$(awk 'END { print NR }' "$err")
+  if [[ $status != 1 || $lines != 1 ]] || ! grep -qF -- "$expected" "$err"
+  then
+    {
+      echo "FAIL: expect_error: $*"
+      echo "  wanted: exit status 1, one line on stderr containing" \
+           "'$expected'"
+      echo "  got:    exit status $status, $lines line(s) on stderr:"
+      sed 's/^/    /' "$err"
+    } >&2
+    exit 1
+  fi
+  rm -f "$err"
+}
+
+# is_fast_tier: true when only the fast tier is running (run-tests --fast,
+# as in check-fast, check-valgrind and check-asan), so a test may choose
+# smaller inputs.
+is_fast_tier ()
+{
+  [[ ${P2V_FAST_TIER:-} == 1 ]]
+}
+
+_test_name=$(basename "$0" .sh)
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/p2vkit-$_test_name.XXXXXX")
+cd "$scratch"
