@@ -32,7 +32,8 @@ cli_common_option (struct cli *cli, int c,
     cli->force = true;
     break;
   default:
-    usage (stderr, EXIT_FAILURE);
+    /* getopt_long has said what was wrong, in one line. */
+    exit (EXIT_FAILURE);
   }
 }
 

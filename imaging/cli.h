@@ -56,8 +56,9 @@ struct cli {
   bool force;                   /* --force */
 };
 
-/* Handle option C if it is a common one; an unknown option calls
- * USAGE (stderr, 1).  USAGE never returns.
+/* Handle option C if it is a common one: --help calls USAGE (stdout, 0),
+ * which never returns; an unknown option (which getopt_long has reported)
+ * exits with status 1.
  */
 void cli_common_option (struct cli *cli, int c,
                         void (*usage) (FILE *fp, int exitcode));

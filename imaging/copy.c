@@ -42,6 +42,7 @@ struct ring {
   struct source *src;
   uint32_t block_size;
   uint64_t end;                 /* the reader covers [0, end) */
+  size_t buffer_size;           /* of each slot, a multiple of block_size */
   const volatile sig_atomic_t *cancel;
   struct digest *digest;
   uint64_t bytes_read;
@@ -124,8 +125,8 @@ read_next (struct ring *r, struct slot *s, uint64_t *offset)
 
   /* Data, or a hole shorter than a block: read whole blocks. */
   end = round_up (e.offset + e.length, r->block_size);
-  if (end > off + COPY_BUFFER_SIZE)
-    end = off + COPY_BUFFER_SIZE;
+  if (end > off + r->buffer_size)
+    end = off + r->buffer_size;
   if (end > src->size)
     end = src->size;
   s->kind = SLOT_DATA;
@@ -315,11 +316,12 @@ copy_disk (struct source *src, struct sink *dst, struct progress *progress,
     r.end = dst->size;
   if (r.end < src->size)
     r.end = src->size;
+  r.buffer_size = round_up (COPY_BUFFER_SIZE, r.block_size);
   r.digest = digest_new ();
   if (r.digest == NULL)
     goto out;
   for (i = 0; i < COPY_SLOTS; i++) {
-    r.slots[i].buf = aligned_alloc (4096, COPY_BUFFER_SIZE);
+    r.slots[i].buf = aligned_alloc (COPY_BUFFER_ALIGNMENT, r.buffer_size);
     if (r.slots[i].buf == NULL) {
       error ("out of memory");
       goto out;

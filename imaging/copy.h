@@ -6,7 +6,8 @@
  * read and hands data and zero runs to the sink.  So holes are never read,
  * zeros are never written, and reading overlaps writing.
  *
- * Memory: COPY_SLOTS buffers of COPY_BUFFER_SIZE bytes, whatever the disk.
+ * Memory: COPY_SLOTS buffers of COPY_BUFFER_SIZE bytes (or of one block,
+ * if the sink's blocks are larger), whatever the size of the disk.
  */
 #ifndef P2V_COPY_H
 #define P2V_COPY_H
@@ -23,6 +24,7 @@
 
 #define COPY_BUFFER_SIZE (1024 * 1024)
 #define COPY_SLOTS 8
+#define COPY_BUFFER_ALIGNMENT 4096      /* a page */
 
 struct copy_result {
   uint64_t bytes_read;          /* data read from the source */

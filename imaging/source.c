@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -14,6 +15,7 @@ source_open (const char *path, const char *format)
 {
   unsigned char magic[4];
   struct source *s = NULL;
+  struct stat st;
   ssize_t r;
   int fd;
 
@@ -21,6 +23,15 @@ source_open (const char *path, const char *format)
   if (fd == -1) {
     error_errno (errno, "%s: open", path);
     return NULL;
+  }
+
+  if (fstat (fd, &st) == -1) {
+    error_errno (errno, "%s: stat", path);
+    goto out;
+  }
+  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode)) {
+    error ("%s: not a regular file or block device", path);
+    goto out;
   }
 
   if (format == NULL) {

@@ -145,3 +145,13 @@ is_fast_tier ()
 _test_name=$(basename "$0" .sh)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/p2vkit-$_test_name.XXXXXX")
 cd "$scratch"
+
+# done_field NAME: from the --machine-readable output of p2v-send or
+# v2p-write on stdin, print the value of NAME=VALUE on the "done" line.
+done_field ()
+{
+  awk -v name="$1" '$1 == "done" {
+    for (i = 2; i <= NF; i++)
+      if (index ($i, name "=") == 1) print substr ($i, length (name) + 2)
+  }'
+}
