@@ -89,10 +89,10 @@ check-asan: deps
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
 
 lint:
-	clang-format --dry-run --Werror $(C_FILES)
+	clang-format-16 --dry-run --Werror $(C_FILES)
 
 format:
-	clang-format -i $(C_FILES)
+	clang-format-16 -i $(C_FILES)
 
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iimaging -g -O1 \

@@ -88,8 +88,10 @@ cli_report_copy (const struct cli *cli, const struct source *src,
     fflush (stdout);
   }
   if (cli->verbose || cli_progress_mode (cli) == PROGRESS_BAR)
-    fprintf (stderr, "%s: %s -> %s: %s disk, %s of data, %s written in "
-             "%.1f s (digest %s)\n", cli->prog, src->name, dst->name,
-             size_human (src->size, size), size_human (res->bytes_data, data),
+    fprintf (stderr,
+             "%s: %s -> %s: %s disk, %s of data, %s written in "
+             "%.1f s (digest %s)\n",
+             cli->prog, src->name, dst->name, size_human (src->size, size),
+             size_human (res->bytes_data, data),
              size_human (dst->bytes_written, written), seconds, res->digest);
 }

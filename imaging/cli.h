@@ -40,6 +40,7 @@ enum {
 };
 
 #define CLI_COMMON_SHORT_OPTIONS "vq"
+/* clang-format off */
 #define CLI_COMMON_LONG_OPTIONS                                               \
   { "help", no_argument, NULL, CLI_HELP_OPTION },                             \
   { "version", no_argument, NULL, CLI_VERSION_OPTION },                       \
@@ -47,6 +48,7 @@ enum {
   { "quiet", no_argument, NULL, 'q' },                                        \
   { "machine-readable", no_argument, NULL, CLI_MACHINE_READABLE_OPTION },     \
   { "force", no_argument, NULL, CLI_FORCE_OPTION }
+/* clang-format on */
 
 struct cli {
   const char *prog;

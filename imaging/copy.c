@@ -306,8 +306,8 @@ copy_disk (struct source *src, struct sink *dst, struct progress *progress,
 
   memset (result, 0, sizeof *result);
   if (dst->size < src->size) {
-    error ("%s: too small for %s (%" PRIu64 " < %" PRIu64 " bytes)",
-           dst->name, src->name, dst->size, src->size);
+    error ("%s: too small for %s (%" PRIu64 " < %" PRIu64 " bytes)", dst->name,
+           src->name, dst->size, src->size);
     goto out;
   }
   /* The last block is completed with zeros when the sink is larger. */
@@ -337,8 +337,7 @@ copy_disk (struct source *src, struct sink *dst, struct progress *progress,
 
   if (writer_loop (&r, dst, progress, result) == -1)
     goto out;
-  if (dst->size > r.end
-      && dst->ops->zero (dst, r.end, dst->size - r.end) == -1)
+  if (dst->size > r.end && dst->ops->zero (dst, r.end, dst->size - r.end) == -1)
     goto out;
   if (progress)
     progress_end (progress);

@@ -41,9 +41,8 @@ struct copy_result {
  * Returns 0 with *RESULT filled, or -1 with an error recorded; the sink is
  * not finished then, and the caller's sink_free() removes its output.
  */
-int copy_disk (struct source *src, struct sink *dst,
-               struct progress *progress, const volatile sig_atomic_t *cancel,
-               struct copy_result *result);
+int copy_disk (struct source *src, struct sink *dst, struct progress *progress,
+               const volatile sig_atomic_t *cancel, struct copy_result *result);
 
 /* Is BUF (LEN bytes) all zeros? */
 bool is_zero (const void *buf, size_t len);

@@ -77,7 +77,8 @@ file_commit (int fd, const char *tmp_path, const char *path,
   if (r == -1) {
     if (errno == EEXIST)
       return error ("%s: appeared while writing (use --force to replace "
-                    "it)", path);
+                    "it)",
+                    path);
     return error_errno (errno, "%s: rename to %s", tmp_path, path);
   }
   if (opts->sync)

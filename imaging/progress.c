@@ -31,8 +31,8 @@ progress_mode_for (bool quiet, bool machine_readable)
 }
 
 void
-progress_start (struct progress *p, enum progress_mode mode,
-                const char *label, uint64_t total)
+progress_start (struct progress *p, enum progress_mode mode, const char *label,
+                uint64_t total)
 {
   memset (p, 0, sizeof *p);
   p->mode = mode;

@@ -71,8 +71,8 @@ struct qcow2_sink {
   bool l2_used;                 /* it maps at least one cluster */
 
   uint64_t next_cluster;        /* next free host cluster */
-  uint64_t cbyte;               /* where packed compressed data goes next;
-                                 * 0 when no cluster is open for it */
+  /* Where packed compressed data goes next; 0 when no cluster is open. */
+  uint64_t cbyte;
 
   uint64_t rc_entries;          /* refcounts per refcount block */
   uint64_t rc_window;           /* the window being counted */
@@ -280,8 +280,7 @@ write_compressed (struct qcow2_sink *q, uint64_t gc, size_t clen)
     return -1;
   sectors = (((uint64_t) off + clen - 1) / QCOW2_COMPRESSED_SECTOR_SIZE)
     - ((uint64_t) off / QCOW2_COMPRESSED_SECTOR_SIZE);
-  return set_l2 (q, gc, QCOW2_OFLAG_COMPRESSED | sectors << x
-                 | (uint64_t) off);
+  return set_l2 (q, gc, QCOW2_OFLAG_COMPRESSED | sectors << x | (uint64_t) off);
 }
 
 static int
@@ -311,8 +310,8 @@ qcow2_write (struct sink *k, const void *buf, size_t len, uint64_t offset)
       cluster = q->pad;
     }
 
-    clen = q->compression != QCOW2_COMPRESS_NONE
-      ? compress_cluster (q, cluster) : 0;
+    clen = q->compression != QCOW2_COMPRESS_NONE ? compress_cluster (q, cluster)
+                                                 : 0;
     if (clen > 0) {
       if (write_compressed (q, gc, clen) == -1)
         return -1;
@@ -358,7 +357,8 @@ qcow2_zero (struct sink *k, uint64_t offset, uint64_t len)
   if (offset % k->block_size || offset + len > k->size
       || (len % k->block_size && offset + len != k->size))
     return error ("%s: unaligned zero range of %" PRIu64 " bytes at offset "
-                  "%" PRIu64, k->name, len, offset);
+                  "%" PRIu64,
+                  k->name, len, offset);
   return 0;
 }
 
@@ -426,8 +426,8 @@ qcow2_finish (struct sink *k)
   /* The refcount table goes last.  Allocating it can start at most one
    * more window, so room for one more entry is enough.
    */
-  rt_clusters = ((q->rc_window + 2) * 8 + q->cluster_size - 1)
-    >> q->cluster_bits;
+  rt_clusters
+    = ((q->rc_window + 2) * 8 + q->cluster_size - 1) >> q->cluster_bits;
   if (rt_clusters >= q->rc_entries)
     return error ("%s: image too large for its cluster size", k->name);
   rt_offset = alloc_clusters (q, rt_clusters);
@@ -500,8 +500,9 @@ setup_compression (struct qcow2_sink *q, const struct qcow2_options *o)
   }
   else if (o->compression == QCOW2_COMPRESS_ZLIB) {
     if (deflateInit2 (&q->zs, q->level ? q->level : Z_DEFAULT_COMPRESSION,
-                      Z_DEFLATED, QCOW2_ZLIB_WINDOW_BITS,
-                      QCOW2_ZLIB_MEM_LEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
+                      Z_DEFLATED, QCOW2_ZLIB_WINDOW_BITS, QCOW2_ZLIB_MEM_LEVEL,
+                      Z_DEFAULT_STRATEGY)
+        != Z_OK)
       return error ("%s: cannot set up zlib compression", q->k.name);
     q->zs_ready = true;
   }
@@ -523,8 +524,8 @@ qcow2_sink_create (const char *path, uint64_t size,
     qopts = &defaults;
   if (qopts->cluster_bits < QCOW2_MIN_CLUSTER_BITS
       || qopts->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
-    error ("%s: cluster size must be a power of two from %u to %u bytes",
-           path, 1U << QCOW2_MIN_CLUSTER_BITS, 1U << QCOW2_MAX_CLUSTER_BITS);
+    error ("%s: cluster size must be a power of two from %u to %u bytes", path,
+           1U << QCOW2_MIN_CLUSTER_BITS, 1U << QCOW2_MAX_CLUSTER_BITS);
     return NULL;
   }
 
@@ -551,7 +552,8 @@ qcow2_sink_create (const char *path, uint64_t size,
     goto nomem;
   if (q->l1_size * 8 > QCOW2_MAX_L1_BYTES || l1_clusters + 2 > q->rc_entries) {
     error ("%s: a disk of %" PRIu64 " bytes is too large for %" PRIu64
-           "-byte clusters", path, size, q->cluster_size);
+           "-byte clusters",
+           path, size, q->cluster_size);
     goto err;
   }
 

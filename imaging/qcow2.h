@@ -86,8 +86,8 @@
 static inline uint32_t
 be32_get (const unsigned char *p)
 {
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
-    | (uint32_t) p[2] << 8 | p[3];
+  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8
+    | p[3];
 }
 
 static inline uint64_t

@@ -55,8 +55,8 @@ raw_zero (struct sink *k, uint64_t offset, uint64_t len)
 
   if (r->tmp_path)              /* a new sparse file: already zeros */
     return 0;
-  if (fallocate (r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset,
-                 len) == 0)
+  if (fallocate (r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len)
+      == 0)
     return 0;
   if (ioctl (r->fd, BLKZEROOUT, range) == 0)
     return 0;
@@ -115,22 +115,20 @@ open_block_device (struct raw_sink *r, const char *path, uint64_t size)
   r->fd = open (path, O_WRONLY | O_EXCL | O_CLOEXEC);
   if (r->fd == -1) {
     if (errno == EBUSY)
-      return error ("%s: in use (mounted, or held by another program)",
-                    path);
+      return error ("%s: in use (mounted, or held by another program)", path);
     return error_errno (errno, "%s: open", path);
   }
   if (ioctl (r->fd, BLKGETSIZE64, &dev_size) == -1)
     return error_errno (errno, "%s: get block device size", path);
   if (dev_size < size)
-    return error ("%s: too small: %" PRIu64 " bytes, the image needs %"
-                  PRIu64, path, dev_size, size);
+    return error ("%s: too small: %" PRIu64 " bytes, the image needs %" PRIu64,
+                  path, dev_size, size);
   r->k.size = dev_size;
   return 0;
 }
 
 struct sink *
-raw_sink_open (const char *path, uint64_t size,
-               const struct sink_options *opts)
+raw_sink_open (const char *path, uint64_t size, const struct sink_options *opts)
 {
   struct raw_sink *r;
   struct stat st;
@@ -159,8 +157,7 @@ raw_sink_open (const char *path, uint64_t size,
       goto err;
     }
     if (st.st_size > 0 && !force) {
-      error ("%s: exists and is not empty (use --force to replace it)",
-             path);
+      error ("%s: exists and is not empty (use --force to replace it)", path);
       goto err;
     }
     force = true;               /* an empty file may be replaced */

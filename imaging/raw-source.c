@@ -7,8 +7,8 @@
 #include "source.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +50,8 @@ raw_extent (struct source *s, uint64_t offset, uint64_t max_len,
       r->seek_works = 0;
       return 0;
     }
-    return error_errno (errno, "%s: seek for data at offset %" PRIu64,
-                        s->name, offset);
+    return error_errno (errno, "%s: seek for data at offset %" PRIu64, s->name,
+                        offset);
   }
   if ((uint64_t) data > offset) {
     e->type = EXTENT_ZERO;
@@ -105,8 +105,8 @@ raw_map (struct source *s, uint64_t offset, size_t len, const void **addr)
   p = mmap (NULL, len + delta, PROT_READ, MAP_SHARED | MAP_POPULATE, s->fd,
             offset - delta);
   if (p == MAP_FAILED)
-    return error_errno (errno, "%s: map %zu bytes at offset %" PRIu64,
-                        s->name, len, offset);
+    return error_errno (errno, "%s: map %zu bytes at offset %" PRIu64, s->name,
+                        len, offset);
   *addr = (const char *) p + delta;
   return 0;
 }

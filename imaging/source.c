@@ -40,8 +40,8 @@ source_open (const char *path, const char *format)
       error_errno (errno, "%s: read", path);
       goto out;
     }
-    format = r == sizeof magic && be32_get (magic) == QCOW2_MAGIC ? "qcow2"
-                                                                  : "raw";
+    format
+      = r == sizeof magic && be32_get (magic) == QCOW2_MAGIC ? "qcow2" : "raw";
   }
 
   if (strcmp (format, "qcow2") == 0)

@@ -50,8 +50,7 @@ struct source_ops {
    * signals offer it (regular files, not block devices).  Returns 0, or -1
    * with an error recorded.
    */
-  int (*map) (struct source *s, uint64_t offset, size_t len,
-              const void **addr);
+  int (*map) (struct source *s, uint64_t offset, size_t len, const void **addr);
   void (*unmap) (struct source *s, uint64_t offset, size_t len,
                  const void *addr);
 

@@ -26,6 +26,7 @@ static struct send_options opts = {
 static void
 usage (FILE *fp, int exitcode)
 {
+  /* clang-format off */
   fprintf (fp,
 "Usage: p2v-send [OPTIONS] SOURCE --to OUT.qcow2\n"
 "\n"
@@ -63,6 +64,7 @@ usage (FILE *fp, int exitcode)
 "\n"
 "Example:\n"
 "  p2v-send /dev/sda --to /srv/vms/server-sda.qcow2\n");
+  /* clang-format on */
   exit (exitcode);
 }
 
@@ -87,7 +89,8 @@ parse_compress (const char *arg)
     opts.qcow2.compression = QCOW2_COMPRESS_ZLIB;
   else
     return error ("--compress: '%s': expected none, zlib[:1-9] or "
-                  "zstd[:1-22]", arg);
+                  "zstd[:1-22]",
+                  arg);
   opts.qcow2.level = (int) level;
   return 0;
 }
@@ -131,8 +134,9 @@ main (int argc, char *argv[])
   };
   int c;
 
-  while ((c = getopt_long (argc, argv, CLI_COMMON_SHORT_OPTIONS,
-                           long_options, NULL)) != -1) {
+  while (
+    (c = getopt_long (argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL))
+    != -1) {
     switch (c) {
     case TO_OPTION:
       opts.to = optarg;
@@ -165,8 +169,9 @@ main (int argc, char *argv[])
     goto fail;
   }
   if (argc - optind != 1) {
-    error ("%s (see p2v-send --help)", argc == optind
-           ? "no SOURCE given" : "writing to a file takes one SOURCE");
+    error ("%s (see p2v-send --help)",
+           argc == optind ? "no SOURCE given"
+                          : "writing to a file takes one SOURCE");
     goto fail;
   }
   /* XXX Network destinations (tcp://, ssh://, -) come with the stream

@@ -21,13 +21,13 @@
 
 static int failures;
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,      \
-               #cond);                                                       \
-      failures++;                                                            \
-    }                                                                        \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,        \
+               #cond);                                                         \
+      failures++;                                                              \
+    }                                                                          \
   } while (0)
 
 static void
@@ -164,8 +164,8 @@ static void
 test_qcow2_roundtrip (unsigned cluster_bits, enum qcow2_compression comp,
                       uint64_t size)
 {
-  struct qcow2_options qo = { .cluster_bits = cluster_bits,
-                              .compression = comp };
+  struct qcow2_options qo
+    = { .cluster_bits = cluster_bits, .compression = comp };
   struct sink_options so = { .force = true };
   uint64_t cs = 1ULL << cluster_bits, i, off, n;
   unsigned char *buf = malloc (cs), *got = malloc (cs);
@@ -210,8 +210,7 @@ test_qcow2_roundtrip (unsigned cluster_bits, enum qcow2_compression comp,
     else {
       bad = !is_zero (got, n);
       /* Zero clusters are left unallocated: the reader says so. */
-      CHECK (src->ops->extent (src, off, n, &e) == 0
-             && e.type == EXTENT_ZERO);
+      CHECK (src->ops->extent (src, off, n, &e) == 0 && e.type == EXTENT_ZERO);
     }
   }
   CHECK (!bad);

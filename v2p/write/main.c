@@ -76,8 +76,9 @@ main (int argc, char *argv[])
   };
   int c;
 
-  while ((c = getopt_long (argc, argv, CLI_COMMON_SHORT_OPTIONS,
-                           long_options, NULL)) != -1) {
+  while (
+    (c = getopt_long (argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL))
+    != -1) {
     switch (c) {
     case SOURCE_FORMAT_OPTION:
       if (strcmp (optarg, "raw") && strcmp (optarg, "qcow2")) {
