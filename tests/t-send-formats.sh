@@ -13,23 +13,27 @@ requires python3
 size=$((64 * 1024 * 1024 + 7 * 512))
 "$srcdir/make-disk" --size $size --data 0.4 --zero-runs 0.1 --seed 7 disk.raw
 
+# roundtrip SOURCE REFERENCE.raw WHAT [p2v-send OPTIONS]
 roundtrip ()
 {
-  local src=$1 what=$2 d1 d2
-  shift 2
+  local src=$1 ref=$2 what=$3 d1 d2
+  shift 3
 
   rm -f out.qcow2 back.raw
   d1=$($VG p2v-send "$src" --to out.qcow2 --machine-readable "$@" |
          done_field digest)
   qemu-img check -q out.qcow2 || fail "$what: qemu-img check"
-  qemu-img compare -q "$src" out.qcow2 || fail "$what: qemu-img compare"
+  qemu-img compare -q "$ref" out.qcow2 || fail "$what: qemu-img compare"
   d2=$($VG v2p-write out.qcow2 back.raw --machine-readable | done_field digest)
   # qcow2 disks are whole sectors: compare the source's bytes, and check
   # that what the rounding added is zeros.
-  cmp -n "$(stat -c %s "$src")" "$src" back.raw || fail "$what: read back"
-  [[ $(stat -c %s back.raw) == $(( ($(stat -c %s "$src") + 511) / 512 * 512 )) ]] ||
+  size=$(stat -c %s "$ref")
+  cmp -n "$size" "$ref" back.raw || fail "$what: read back"
+  [[ $(stat -c %s back.raw) == $(( (size + 511) / 512 * 512 )) ]] ||
     fail "$what: read-back size"
-  if (( $(stat -c %s "$src") % 512 == 0 )); then
+  cmp -n $(( (size + 511) / 512 * 512 - size )) -i 0:"$size" /dev/zero back.raw ||
+    fail "$what: the padding to a whole sector is not zeros"
+  if (( size % 512 == 0 )); then
     [[ -n $d1 && $d1 == "$d2" ]] || fail "$what: digests differ: $d1 $d2"
   fi
   echo "ok: $what"
@@ -37,7 +41,7 @@ roundtrip ()
 
 for cs in 512 4K 64K 2M; do
   for c in none zlib zstd; do
-    roundtrip disk.raw "cluster $cs, compress $c" --cluster-size $cs --compress $c
+    roundtrip disk.raw disk.raw "cluster $cs, compress $c" --cluster-size $cs --compress $c
   done
 done
 
@@ -49,20 +53,20 @@ qemu-img check out.qcow2 | grep -E '[1-9][0-9.]*% compressed clusters' ||
 
 # Odd sizes: empty, one byte, one sector, one cluster plus one sector.
 : >empty.raw
-roundtrip empty.raw "empty disk"
+roundtrip empty.raw empty.raw "empty disk"
 printf x >one.raw
-roundtrip one.raw "one-byte disk"
+roundtrip one.raw one.raw "one-byte disk"
 head -c 512 /dev/urandom >sector.raw
-roundtrip sector.raw "one-sector disk"
+roundtrip sector.raw sector.raw "one-sector disk"
 head -c $((65536 + 512)) /dev/urandom >cluster.raw
-roundtrip cluster.raw "cluster-and-a-sector disk"
+roundtrip cluster.raw cluster.raw "cluster-and-a-sector disk"
 
 # A disk of zeros (allocated, not a hole) allocates no data clusters.
 head -c $((8 * 1024 * 1024)) /dev/zero >zeros.raw
-roundtrip zeros.raw "all-zero disk"
+roundtrip zeros.raw zeros.raw "all-zero disk"
 qemu-img map --output=json out.qcow2 | grep -q '"data": true' &&
   fail "an all-zero disk got data clusters"
 
 # A qcow2 source (ours) converts again, identically.
 p2v-send disk.raw --to a.qcow2
-roundtrip a.qcow2 "qcow2 source"
+roundtrip a.qcow2 disk.raw "qcow2 source"
