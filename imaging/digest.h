@@ -35,4 +35,9 @@ void digest_zero (struct digest *d, uint64_t len);
  */
 void digest_final (struct digest *d, char hex[DIGEST_HEX_LENGTH + 1]);
 
+/* Internal: XXH3-64 built for AVX2 (digest-avx2.c).  Call only where the
+ * processor has AVX2; digest.c checks.
+ */
+uint64_t digest_block_hash_avx2 (const void *buf, size_t len);
+
 #endif /* P2V_DIGEST_H */
