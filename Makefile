@@ -6,6 +6,7 @@
 #   make check-valgrind / check-asan   the tests again under valgrind / ASan+UBSan
 #   make lint         clang-format check of every C file
 #   make fuzz         run the libFuzzer targets for a while
+#   make demo         the main job on a built-in example (see README.md)
 #   make bench        the benchmarks in bench/
 #   make install PREFIX=/usr/local
 
@@ -111,8 +112,13 @@ fuzz: deps $(FUZZ_TARGETS)
 	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $$t-work $$t-corpus || exit 1; \
 	done
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	bench/imaging.sh
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
 
 install: all
 	install -d $(DESTDIR)$(BINDIR)
