@@ -110,7 +110,8 @@ draw (struct progress *p, bool final)
 void
 progress_update (struct progress *p, uint64_t done)
 {
-  p->done = done;
+  /* The last block may be padded past the total: never show over 100%. */
+  p->done = done < p->total ? done : p->total;
   draw (p, false);
 }
 

@@ -22,12 +22,12 @@
 #include "source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <zlib.h>
 #include <zstd.h>
@@ -80,8 +80,8 @@
 #define L1E_RESERVED_MASK (~(QCOW2_L1E_OFFSET_MASK | QCOW2_OFLAG_COPIED))
 
 /* Bits 1-8 and 56-61 of a standard L2 entry are reserved. */
-#define L2E_STANDARD_RESERVED_MASK                                           \
-  (~(QCOW2_L2E_OFFSET_MASK | QCOW2_OFLAG_COPIED | QCOW2_OFLAG_COMPRESSED    \
+#define L2E_STANDARD_RESERVED_MASK                                             \
+  (~(QCOW2_L2E_OFFSET_MASK | QCOW2_OFLAG_COPIED | QCOW2_OFLAG_COMPRESSED       \
      | QCOW2_OFLAG_ZERO))
 
 /* Compressed descriptors: the host offset field may not reach beyond bit
@@ -99,10 +99,14 @@
 #define COMPRESSED_SECTOR_BITS 8
 
 /* The supported incompatible features: the others are refused. */
-#define INCOMPAT_KNOWN                                                       \
-  ((uint64_t) (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT                 \
-               | QCOW2_INCOMPAT_DATA_FILE | QCOW2_INCOMPAT_COMPRESSION       \
+#define INCOMPAT_KNOWN                                                         \
+  ((uint64_t) (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT                   \
+               | QCOW2_INCOMPAT_DATA_FILE | QCOW2_INCOMPAT_COMPRESSION         \
                | QCOW2_INCOMPAT_EXTL2))
+
+/* Even with the largest clusters the cache holds two tables. */
+_Static_assert (L2_CACHE_BYTES >> QCOW2_MAX_CLUSTER_BITS >= 2,
+                "L2 cache too small for the largest clusters");
 
 struct l2_slot {
   uint64_t offset;              /* host offset of the table, 0: empty */
@@ -221,17 +225,15 @@ parse_header (struct qcow2_source *q, const unsigned char *h, size_t len)
   q->cluster_bits = be32_get (h + QCOW2_OFF_CLUSTER_BITS);
   if (q->cluster_bits < QCOW2_MIN_CLUSTER_BITS
       || q->cluster_bits > QCOW2_MAX_CLUSTER_BITS)
-    return error ("%s: invalid qcow2 cluster_bits %" PRIu32
-                  " (must be %d to %d)",
-                  name, q->cluster_bits, QCOW2_MIN_CLUSTER_BITS,
-                  QCOW2_MAX_CLUSTER_BITS);
+    return error ("%s: unsupported qcow2 cluster_bits %" PRIu32, name,
+                  q->cluster_bits);
   q->cluster_size = UINT64_C (1) << q->cluster_bits;
   q->l2_bits = q->cluster_bits - 3;
 
   if (q->version >= 3) {
     if (len < QCOW2_V3_HEADER_LENGTH)
-      return error ("%s: qcow2 header is truncated (file has %zu bytes)",
-                    name, len);
+      return error ("%s: qcow2 header is truncated (file has %zu bytes)", name,
+                    len);
     header_length = be32_get (h + QCOW2_OFF_HEADER_LENGTH);
     if (header_length < QCOW2_V3_HEADER_LENGTH
         || header_length > q->cluster_size
@@ -299,13 +301,13 @@ parse_header (struct qcow2_source *q, const unsigned char *h, size_t len)
   l1_size = be32_get (h + QCOW2_OFF_L1_SIZE);
   l1_offset = be64_get (h + QCOW2_OFF_L1_TABLE_OFFSET);
   if ((uint64_t) l1_size * ENTRY_SIZE > MAX_L1_BYTES)
-    return error ("%s: qcow2 L1 table is too large (%" PRIu32 " entries)",
-                  name, l1_size);
+    return error ("%s: qcow2 L1 table is too large (%" PRIu32 " entries)", name,
+                  l1_size);
   l2_span = UINT64_C (1) << (q->cluster_bits + q->l2_bits);
   needed = size / l2_span + (size % l2_span != 0);
   if (l1_size < needed)
-    return error ("%s: qcow2 L1 table (%" PRIu32 " entries) is too small "
-                  "for the virtual size %" PRIu64,
+    return error ("%s: qcow2 L1 table is too small (%" PRIu32
+                  " entries) for the virtual size %" PRIu64,
                   name, l1_size, size);
   if (l1_size > 0) {
     if (l1_offset == 0 || l1_offset % q->cluster_size != 0)
@@ -324,10 +326,11 @@ parse_header (struct qcow2_source *q, const unsigned char *h, size_t len)
    */
   rt_offset = be64_get (h + QCOW2_OFF_REFCOUNT_TABLE_OFFSET);
   rt_clusters = be32_get (h + QCOW2_OFF_REFCOUNT_TABLE_CLUSTERS);
-  if (rt_offset == 0 || rt_offset % q->cluster_size != 0 || rt_clusters == 0)
-    return error ("%s: invalid qcow2 refcount table (offset 0x%" PRIx64
-                  ", %" PRIu32 " clusters)",
-                  name, rt_offset, rt_clusters);
+  if (rt_offset == 0 || rt_offset % q->cluster_size != 0)
+    return error ("%s: invalid qcow2 refcount table offset 0x%" PRIx64, name,
+                  rt_offset);
+  if (rt_clusters == 0)
+    return error ("%s: qcow2 refcount table is empty", name);
   if (!in_file (q, rt_offset, (uint64_t) rt_clusters << q->cluster_bits))
     return error ("%s: qcow2 refcount table at offset 0x%" PRIx64
                   " lies beyond the end of the file",
@@ -533,8 +536,8 @@ qcow2_extent (struct source *s, uint64_t offset, uint64_t max_len,
   uint64_t end, pos, steps;
 
   if (offset >= s->size || max_len == 0)
-    return error ("%s: extent at offset %" PRIu64 " is out of range",
-                  s->name, offset);
+    return error ("%s: extent at offset %" PRIu64 " is out of range", s->name,
+                  offset);
   end = s->size - offset < max_len ? s->size : offset + max_len;
 
   if (map_cluster (q, offset >> q->cluster_bits, &m) == -1)
@@ -582,8 +585,7 @@ init_decompression (struct qcow2_source *q)
                     q->zs.msg ? q->zs.msg : zError (zr));
     q->zs_ready = 1;
   }
-  if (q->compression_type == QCOW2_COMPRESSION_TYPE_ZSTD
-      && q->zstd == NULL) {
+  if (q->compression_type == QCOW2_COMPRESSION_TYPE_ZSTD && q->zstd == NULL) {
     q->zstd = ZSTD_createDCtx ();
     if (q->zstd == NULL)
       return error ("%s: out of memory", q->s.name);
@@ -693,8 +695,7 @@ qcow2_pread (struct source *s, void *buf, size_t len, uint64_t offset)
   uint64_t in_cluster, n, span, host_end;
 
   if (offset > s->size || len > s->size - offset)
-    return error ("%s: read of %zu bytes at offset %" PRIu64
-                  " is out of range",
+    return error ("%s: read of %zu bytes at offset %" PRIu64 " is out of range",
                   s->name, len, offset);
 
   while (len > 0) {
@@ -817,8 +818,6 @@ qcow2_source_open (const char *path, int fd)
   q->l2_slots = L2_CACHE_BYTES >> q->cluster_bits;
   if (q->l2_slots > L2_CACHE_MAX_SLOTS)
     q->l2_slots = L2_CACHE_MAX_SLOTS;
-  if (q->l2_slots < 1)
-    q->l2_slots = 1;
 
   posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   ret = &q->s;

@@ -53,8 +53,7 @@ write_exact (int fd, const char *path, const unsigned char *buf, size_t len,
     if (r == -1) {
       if (errno == EINTR)
         continue;
-      return error_errno (errno, "%s: write at offset %" PRIu64, path,
-                          offset);
+      return error_errno (errno, "%s: write at offset %" PRIu64, path, offset);
     }
     buf += r;
     len -= r;
@@ -65,8 +64,8 @@ write_exact (int fd, const char *path, const unsigned char *buf, size_t len,
 
 /* Read the DATA extent E of S, and write it to FD unless FD is -1. */
 static int
-copy_data (struct source *s, const struct extent *e, unsigned char *buf,
-           int fd, const char *out)
+copy_data (struct source *s, const struct extent *e, unsigned char *buf, int fd,
+           const char *out)
 {
   uint64_t pos, n;
 
@@ -140,8 +139,7 @@ copy_image (struct source *s, const char *out, const char *map)
   while (offset < s->size) {
     if (s->ops->extent (s, offset, s->size - offset, &e) == -1)
       goto out;
-    if (e.offset != offset || e.length == 0
-        || e.length > s->size - offset) {
+    if (e.offset != offset || e.length == 0 || e.length > s->size - offset) {
       error ("%s: bad extent at offset %" PRIu64 ": offset %" PRIu64
              " length %" PRIu64,
              s->name, offset, e.offset, e.length);
