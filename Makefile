@@ -99,7 +99,8 @@ format:
 	clang-format-16 -i $(C_FILES)
 
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
-FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iimaging -g -O1 \
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DP2V_VERSION='"$(VERSION)"' \
+	-Iimaging -g -O1 \
 	-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 FUZZ_SECONDS ?= 60
 

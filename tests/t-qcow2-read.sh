@@ -1,6 +1,6 @@
 #!/bin/bash
 # tier: fast
-# timeout: 600
+# timeout: 300
 # The qcow2 reader (imaging/qcow2-read.c) reads back, byte for byte, what
 # qemu-img writes in every variant (v2 and v3, zlib and zstd compression,
 # 512-byte to 2 MiB clusters, zero clusters, preallocation, snapshots,

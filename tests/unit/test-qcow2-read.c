@@ -11,7 +11,9 @@
  *
  * The checks: the image is detected as qcow2, extents are contiguous,
  * non-empty, within the request and of a known type, and ZERO extents
- * read as zeros.  Shell tests (tests/t-qcow2-*.sh) compare OUT.raw with
+ * read as zeros.  Once OUT.raw is written, reads across every extent
+ * boundary and at pseudo-random places must return the same bytes as the
+ * sequential copy.  Shell tests (tests/t-qcow2-*.sh) compare OUT.raw with
  * the original.
  *
  * Exit status: 0 success, 1 failure (with one line on stderr), 77 when
@@ -31,13 +33,29 @@
 
 #define EXIT_SKIP 77
 
+/* The size of each of the two read buffers: no read is longer. */
+#define BUF_SIZE (256 * 1024)
+
 /* Reads go in pieces of this size, deliberately not a multiple of any
  * cluster size so that reads start and end inside clusters.
  */
 #define READ_CHUNK (3 * 65536 + 4097)
 
 /* How much of each ZERO extent is read back to check it is zeros. */
-#define ZERO_CHECK_MAX (256 * 1024)
+#define ZERO_CHECK_MAX BUF_SIZE
+
+/* The second pass reads this far on both sides of each extent boundary,
+ * then makes RANDOM_READS reads of at most RANDOM_READ_MAX bytes at
+ * places drawn from a fixed seed (the same every run).
+ */
+#define BOUNDARY_REACH_MAX 100000
+static const uint64_t boundary_reach[] = { 1, 4097, BOUNDARY_REACH_MAX };
+#define RANDOM_READS 200
+#define RANDOM_READ_MAX BUF_SIZE
+#define RANDOM_SEED UINT64_C (0x9e3779b97f4a7c15)
+
+_Static_assert (READ_CHUNK <= BUF_SIZE && 2 * BOUNDARY_REACH_MAX <= BUF_SIZE,
+                "reads must fit the buffers");
 
 static const char *prog = "test-qcow2-read";
 
@@ -98,13 +116,89 @@ check_zero (struct source *s, const struct extent *e, unsigned char *buf)
   return 0;
 }
 
+/* The next pseudo-random number (xorshift64). */
+static uint64_t
+next_random (uint64_t *x)
+{
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+/* Check that LEN bytes at OFFSET read the same from S as from OUT (FD),
+ * using the buffers A and B.
+ */
+static int
+compare_range (struct source *s, int fd, const char *out, uint64_t offset,
+               uint64_t len, unsigned char *a, unsigned char *b)
+{
+  uint64_t done;
+  ssize_t r;
+
+  if (s->ops->pread (s, a, len, offset) == -1)
+    return -1;
+  for (done = 0; done < len; done += r) {
+    r = pread (fd, b + done, len - done, offset + done);
+    if (r == -1 && errno == EINTR)
+      r = 0;
+    else if (r == -1)
+      return error_errno (errno, "%s: read", out);
+    else if (r == 0)
+      return error ("%s: unexpected end of file", out);
+  }
+  if (memcmp (a, b, len) != 0)
+    return error ("%s: read of %" PRIu64 " bytes at offset %" PRIu64
+                  " differs from the sequential copy",
+                  s->name, len, offset);
+  return 0;
+}
+
+/* Read S again around every extent boundary and at pseudo-random places,
+ * comparing with the complete copy OUT (FD).
+ */
+static int
+check_reads (struct source *s, int fd, const char *out, unsigned char *a,
+             unsigned char *b)
+{
+  uint64_t offset = 0, boundary, lo, hi, x = RANDOM_SEED, len, max;
+  struct extent e;
+  size_t i;
+
+  while (offset < s->size) {
+    if (s->ops->extent (s, offset, s->size - offset, &e) == -1)
+      return -1;
+    boundary = e.offset + e.length;
+    for (i = 0; boundary < s->size
+         && i < sizeof boundary_reach / sizeof boundary_reach[0];
+         i++) {
+      lo = boundary > boundary_reach[i] ? boundary - boundary_reach[i] : 0;
+      hi = s->size - boundary > boundary_reach[i] ? boundary + boundary_reach[i]
+                                                  : s->size;
+      if (compare_range (s, fd, out, lo, hi - lo, a, b) == -1)
+        return -1;
+    }
+    offset = boundary;
+  }
+
+  for (i = 0; s->size > 0 && i < RANDOM_READS; i++) {
+    offset = next_random (&x) % s->size;
+    max
+      = s->size - offset < RANDOM_READ_MAX ? s->size - offset : RANDOM_READ_MAX;
+    len = 1 + next_random (&x) % max;
+    if (compare_range (s, fd, out, offset, len, a, b) == -1)
+      return -1;
+  }
+  return 0;
+}
+
 /* Walk all extents of S, copying DATA to OUT (unless "-") and listing
  * the extents in MAP (unless NULL).
  */
 static int
 copy_image (struct source *s, const char *out, const char *map)
 {
-  unsigned char *buf = NULL;
+  unsigned char *buf = NULL, *buf2 = NULL;
   uint64_t offset = 0, extents = 0, data = 0, zero = 0;
   uint64_t run_start = 0, run_length = 0;
   enum extent_type run_type = EXTENT_DATA;
@@ -112,13 +206,14 @@ copy_image (struct source *s, const char *out, const char *map)
   FILE *mapf = NULL;
   int fd = -1, ret = -1;
 
-  buf = malloc (READ_CHUNK > ZERO_CHECK_MAX ? READ_CHUNK : ZERO_CHECK_MAX);
-  if (buf == NULL) {
+  buf = malloc (BUF_SIZE);
+  buf2 = malloc (BUF_SIZE);
+  if (buf == NULL || buf2 == NULL) {
     error ("out of memory");
     goto out;
   }
   if (strcmp (out, "-") != 0) {
-    fd = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open (out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd == -1) {
       error_errno (errno, "%s: open", out);
       goto out;
@@ -187,6 +282,8 @@ copy_image (struct source *s, const char *out, const char *map)
     mapf = NULL;
   }
   if (fd >= 0) {
+    if (check_reads (s, fd, out, buf, buf2) == -1)
+      goto out;
     if (close (fd) == -1) {
       fd = -1;
       error_errno (errno, "%s: close", out);
@@ -205,6 +302,7 @@ out:
   if (fd >= 0)
     close (fd);
   free (buf);
+  free (buf2);
   return ret;
 }
 
