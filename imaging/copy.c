@@ -148,11 +148,13 @@ read_next (struct ring *r, struct slot *s, uint64_t *offset)
     return 0;
   }
   if (src->ops->map) {
-    if (src->ops->map (src, off, s->len, (const void **) &s->data) == -1)
+    int m = src->ops->map (src, off, s->len, (const void **) &s->data);
+
+    if (m == -1)
       return -1;
-    s->mapped = true;
+    s->mapped = m == 1;
   }
-  else if (src->ops->pread (src, s->buf, s->len, off) == -1)
+  if (!s->mapped && src->ops->pread (src, s->buf, s->len, off) == -1)
     return -1;
   digest_data (r->digest, s->data, s->len);
   r->bytes_read += s->len;

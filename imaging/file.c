@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,4 +105,29 @@ file_pwrite_all (int fd, const void *buf, size_t len, uint64_t offset)
     offset += r;
   }
   return 0;
+}
+
+int
+file_map (int fd, uint64_t offset, size_t len, const void **addr)
+{
+  uint64_t delta = offset % (uint64_t) sysconf (_SC_PAGESIZE);
+  void *p;
+
+  /* MAP_POPULATE maps the whole range at once instead of taking one page
+   * fault per page.
+   */
+  p = mmap (NULL, len + delta, PROT_READ, MAP_SHARED | MAP_POPULATE, fd,
+            offset - delta);
+  if (p == MAP_FAILED)
+    return -1;
+  *addr = (const char *) p + delta;
+  return 0;
+}
+
+void
+file_unmap (const void *addr, size_t len)
+{
+  uintptr_t delta = (uintptr_t) addr % (uintptr_t) sysconf (_SC_PAGESIZE);
+
+  munmap ((char *) addr - delta, len + delta);
 }

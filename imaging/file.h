@@ -33,4 +33,11 @@ int file_commit (int fd, const char *tmp_path, const char *path,
  */
 int file_pwrite_all (int fd, const void *buf, size_t len, uint64_t offset);
 
+/* Map LEN bytes of FD at OFFSET (any alignment) read-only, populated in
+ * one go.  Returns 0 with *ADDR set, or -1 (nothing recorded: callers fall
+ * back to pread, which reports real errors).  Release with file_unmap().
+ */
+int file_map (int fd, uint64_t offset, size_t len, const void **addr);
+void file_unmap (const void *addr, size_t len);
+
 #endif /* P2V_FILE_H */

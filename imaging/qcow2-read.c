@@ -33,6 +33,7 @@
 #include <zstd.h>
 
 #include "error.h"
+#include "file.h"
 #include "qcow2.h"
 
 /* The largest virtual size we accept: 64 PiB, the most that L2 entries
@@ -139,6 +140,8 @@ struct qcow2_source {
   struct l2_slot l2_cache[L2_CACHE_MAX_SLOTS];
   unsigned l2_slots;
   uint64_t l2_clock;
+  struct l2_slot *l2_last;      /* the slot used last: reads are mostly
+                                 * sequential, so it is looked at first */
 
   /* Compressed clusters: the compressed bytes (two clusters at most), the
    * decompressed cluster, and the L2 entry it came from.
@@ -372,9 +375,14 @@ get_l2_table (struct qcow2_source *q, uint64_t offset)
   struct l2_slot *slot = NULL;
   unsigned i;
 
+  if (q->l2_last && q->l2_last->offset == offset) {
+    q->l2_last->last_use = ++q->l2_clock;
+    return q->l2_last->table;
+  }
   for (i = 0; i < q->l2_slots; i++) {
     if (q->l2_cache[i].offset == offset) {
       q->l2_cache[i].last_use = ++q->l2_clock;
+      q->l2_last = &q->l2_cache[i];
       return q->l2_cache[i].table;
     }
   }
@@ -400,6 +408,7 @@ get_l2_table (struct qcow2_source *q, uint64_t offset)
     return NULL;
   slot->offset = offset;
   slot->last_use = ++q->l2_clock;
+  q->l2_last = slot;
   return slot->table;
 }
 
@@ -740,6 +749,53 @@ qcow2_pread (struct source *s, void *buf, size_t len, uint64_t offset)
   return 0;
 }
 
+/* Map [OFFSET, OFFSET + LEN) straight from the file when it is one run of
+ * standard clusters lying next to each other there, as in the images
+ * p2v-send writes.  Anything else (zero or compressed clusters, a run that
+ * jumps) is left to qcow2_pread.
+ */
+static int
+qcow2_map (struct source *s, uint64_t offset, size_t len, const void **addr)
+{
+  struct qcow2_source *q = (struct qcow2_source *) s;
+  uint64_t in_cluster = offset & (q->cluster_size - 1);
+  uint64_t pos, host;
+  struct mapping m;
+
+  if (len == 0 || offset > s->size || len > s->size - offset)
+    return 0;
+  if (map_cluster (q, offset >> q->cluster_bits, &m) == -1)
+    return -1;
+  if (m.kind != MAPPING_DATA)
+    return 0;
+  host = m.host + in_cluster;
+  for (pos = offset - in_cluster + q->cluster_size; pos < offset + len;
+       pos += q->cluster_size) {
+    uint64_t want = m.host + (pos - (offset - in_cluster));
+    struct mapping next;
+
+    if (map_cluster (q, pos >> q->cluster_bits, &next) == -1)
+      return -1;
+    if (next.kind != MAPPING_DATA || next.host != want)
+      return 0;
+  }
+  /* Touching a mapping past the end of the file raises SIGBUS: a
+   * truncated image is left to pread, which reports it.
+   */
+  if (!in_file (q, host, len))
+    return 0;
+
+  return file_map (s->fd, host, len, addr) == 0;
+}
+
+static void
+qcow2_unmap (struct source *s, uint64_t offset, size_t len, const void *addr)
+{
+  (void) s;
+  (void) offset;
+  file_unmap (addr, len);
+}
+
 /* Release everything but the file descriptor. */
 static void
 free_qcow2 (struct qcow2_source *q)
@@ -771,6 +827,8 @@ static const struct source_ops qcow2_ops = {
   .format = "qcow2",
   .extent = qcow2_extent,
   .pread = qcow2_pread,
+  .map = qcow2_map,
+  .unmap = qcow2_unmap,
   .close = qcow2_close,
 };
 

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "file.h"
 
 struct raw_source {
   struct source s;              /* must be first */
@@ -96,28 +96,15 @@ raw_pread (struct source *s, void *buf, size_t len, uint64_t offset)
 static int
 raw_map (struct source *s, uint64_t offset, size_t len, const void **addr)
 {
-  uint64_t delta = offset % (uint64_t) sysconf (_SC_PAGESIZE);
-  void *p;
-
-  /* MAP_POPULATE maps the whole range in one go instead of one page fault
-   * per page.
-   */
-  p = mmap (NULL, len + delta, PROT_READ, MAP_SHARED | MAP_POPULATE, s->fd,
-            offset - delta);
-  if (p == MAP_FAILED)
-    return error_errno (errno, "%s: map %zu bytes at offset %" PRIu64, s->name,
-                        len, offset);
-  *addr = (const char *) p + delta;
-  return 0;
+  return file_map (s->fd, offset, len, addr) == 0;
 }
 
 static void
 raw_unmap (struct source *s, uint64_t offset, size_t len, const void *addr)
 {
-  uint64_t delta = offset % (uint64_t) sysconf (_SC_PAGESIZE);
-
   (void) s;
-  munmap ((char *) addr - delta, len + delta);
+  (void) offset;
+  file_unmap (addr, len);
 }
 
 static void

@@ -46,9 +46,10 @@ struct source_ops {
 
   /* Optional (NULL where the backend cannot): make LEN bytes at OFFSET
    * readable at *ADDR without copying them, until unmap() with the same
-   * OFFSET and LEN.  Only backends whose read errors cannot turn into
-   * signals offer it (regular files, not block devices).  Returns 0, or -1
-   * with an error recorded.
+   * OFFSET, LEN and ADDR.  Only backends whose read errors cannot turn
+   * into signals offer it (regular files, not block devices).  Returns 1
+   * with *ADDR set, 0 when this range cannot be mapped (read it with
+   * pread() instead), or -1 with an error recorded.
    */
   int (*map) (struct source *s, uint64_t offset, size_t len, const void **addr);
   void (*unmap) (struct source *s, uint64_t offset, size_t len,

@@ -12,5 +12,5 @@ requires clang
 make -s -C "$top" tests/fuzz/fuzz-qcow2 >build.log 2>&1 ||
   { cat build.log; skip "cannot build the fuzz target (no libFuzzer?)"; }
 cp -r "$top/tests/fuzz/fuzz-qcow2-corpus" corpus
-"$top/tests/fuzz/fuzz-qcow2" -runs=20000 -max_len=65536 -timeout=10 \
+"$top/tests/fuzz/fuzz-qcow2" -runs=5000 -max_len=65536 -timeout=10 \
   -rss_limit_mb=512 -malloc_limit_mb=64 -seed=1 corpus
