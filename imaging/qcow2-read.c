@@ -140,8 +140,10 @@ struct qcow2_source {
   struct l2_slot l2_cache[L2_CACHE_MAX_SLOTS];
   unsigned l2_slots;
   uint64_t l2_clock;
-  struct l2_slot *l2_last;      /* the slot used last: reads are mostly
-                                 * sequential, so it is looked at first */
+  /* The slot used last: reads are mostly sequential, so it is looked at
+   * first.
+   */
+  struct l2_slot *l2_last;
 
   /* Compressed clusters: the compressed bytes (two clusters at most), the
    * decompressed cluster, and the L2 entry it came from.
