@@ -42,6 +42,7 @@ struct ring {
   struct source *src;
   uint32_t block_size;
   uint64_t end;                 /* the reader covers [0, end) */
+  uint64_t padding;             /* zeros after the source in the digest */
   size_t buffer_size;           /* of each slot, a multiple of block_size */
   const volatile sig_atomic_t *cancel;
   struct digest *digest;
@@ -113,8 +114,10 @@ read_next (struct ring *r, struct slot *s, uint64_t *offset)
       end -= end % r->block_size;
     if (end > off) {
       digest_zero (r->digest, end - off);
-      if (end == src->size)     /* the padding is zeros too */
+      if (end == src->size) {   /* the padding is zeros too */
+        digest_zero (r->digest, r->padding);
         end = r->end;
+      }
       s->kind = SLOT_ZERO;
       s->offset = off;
       s->len = end - off;
@@ -141,6 +144,7 @@ read_next (struct ring *r, struct slot *s, uint64_t *offset)
     if (src->ops->pread (src, s->buf, s->len, off) == -1)
       return -1;
     digest_data (r->digest, s->data, s->len);
+    digest_zero (r->digest, r->padding);
     memset (s->buf + s->len, 0, r->end - end);
     s->len = r->end - off;
     r->bytes_read += end - off;
@@ -319,6 +323,14 @@ copy_disk (struct source *src, struct sink *dst, struct progress *progress,
   if (r.end < src->size)
     r.end = src->size;
   r.buffer_size = round_up (COPY_BUFFER_SIZE, r.block_size);
+  /* The digest covers the disk the sink ends up with, in whole sectors:
+   * a sink that rounds the size up (qcow2) holds padding; a larger device
+   * holds more than the disk.
+   */
+  r.padding = round_up (src->size, COPY_SECTOR_SIZE);
+  if (r.padding > dst->size)
+    r.padding = dst->size;
+  r.padding = r.padding > src->size ? r.padding - src->size : 0;
   r.digest = digest_new ();
   if (r.digest == NULL)
     goto out;

@@ -24,13 +24,18 @@
 
 #define COPY_BUFFER_SIZE (1024 * 1024)
 #define COPY_SLOTS 8
+#define COPY_SECTOR_SIZE 512
 #define COPY_BUFFER_ALIGNMENT 4096      /* a page */
 
 struct copy_result {
   uint64_t bytes_read;          /* data read from the source */
   uint64_t bytes_data;          /* non-zero data handed to the sink */
   uint64_t bytes_zero;          /* zeros, holes included */
-  char digest[DIGEST_HEX_LENGTH + 1];   /* of the whole disk, see digest.h */
+  /* The digest (see digest.h) of the disk as the sink holds it: the
+   * source, and where the sink is a little larger because it rounds sizes
+   * up to whole sectors (qcow2), the zeros that pad the last sector.
+   */
+  char digest[DIGEST_HEX_LENGTH + 1];
 };
 
 /* Copy all of SRC into DST (which must be as large) and finish DST.

@@ -17,24 +17,38 @@
 #include "error.h"
 
 int
-file_create_temp (const char *path, bool force, char **tmp_path)
+file_create_temp (const char *path, bool force, char **final_path,
+                  char **tmp_path)
 {
   struct stat st;
-  char *tmp;
-  int fd;
+  char *final = NULL, *tmp = NULL;
+  int fd = -1;
 
   if (!force && stat (path, &st) == 0)
     return error ("%s: already exists (use --force to replace it)", path);
-  if (asprintf (&tmp, "%s%s", path, FILE_PART_SUFFIX) == -1)
-    return error ("%s: out of memory", path);
+  /* Replacing a symbolic link means replacing the file it points to. */
+  if (lstat (path, &st) == 0 && S_ISLNK (st.st_mode))
+    final = realpath (path, NULL);
+  if (final == NULL)
+    final = strdup (path);
+  if (final == NULL || asprintf (&tmp, "%s%s", final, FILE_PART_SUFFIX) == -1) {
+    tmp = NULL;
+    error ("%s: out of memory", path);
+    goto out;
+  }
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd == -1) {
-    error_errno (errno, "%s: create", tmp);
-    free (tmp);
-    return -1;
+    error_errno (errno, "%s: create", path);
+    goto out;
   }
+  *final_path = final;
   *tmp_path = tmp;
   return fd;
+
+out:
+  free (final);
+  free (tmp);
+  return -1;
 }
 
 static int
@@ -130,4 +144,16 @@ file_unmap (const void *addr, size_t len)
   uintptr_t delta = (uintptr_t) addr % (uintptr_t) sysconf (_SC_PAGESIZE);
 
   munmap ((char *) addr - delta, len + delta);
+}
+
+bool
+file_same (const char *a, const char *b)
+{
+  struct stat sa, sb;
+
+  if (stat (a, &sa) == -1 || stat (b, &sb) == -1)
+    return false;
+  if (S_ISBLK (sa.st_mode) && S_ISBLK (sb.st_mode))
+    return sa.st_rdev == sb.st_rdev;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }

@@ -16,10 +16,13 @@
 #define FILE_PART_SUFFIX ".part"
 
 /* Create PATH.part for writing.  Fails if PATH exists and FORCE is false.
- * Returns the descriptor and sets *TMP_PATH (caller frees), or returns -1
- * with an error recorded.
+ * If PATH is a symbolic link, the file it points to is the one replaced.
+ * Returns the descriptor and sets *FINAL_PATH (where file_commit() must
+ * rename to) and *TMP_PATH (both owned by the caller), or returns -1 with
+ * an error recorded.
  */
-int file_create_temp (const char *path, bool force, char **tmp_path);
+int file_create_temp (const char *path, bool force, char **final_path,
+                      char **tmp_path);
 
 /* Flush (when OPTS->sync), close FD and rename TMP_PATH to PATH, refusing
  * to replace a PATH that appeared meanwhile unless OPTS->force.  FD is
@@ -32,6 +35,11 @@ int file_commit (int fd, const char *tmp_path, const char *path,
  * with an error recorded ("write at offset N: why").
  */
 int file_pwrite_all (int fd, const void *buf, size_t len, uint64_t offset);
+
+/* Do paths A and B name the same file or block device? False when either
+ * does not exist.
+ */
+bool file_same (const char *a, const char *b);
 
 /* Map LEN bytes of FD at OFFSET (any alignment) read-only, populated in
  * one go.  Returns 0 with *ADDR set, or -1 (nothing recorded: callers fall

@@ -54,6 +54,7 @@
 struct qcow2_sink {
   struct sink k;                /* must be first */
   int fd;
+  char *final_path;             /* NAME, symbolic links resolved; owned */
   char *tmp_path;               /* NAME.part, owned */
   struct sink_options opts;
   bool finished;
@@ -449,7 +450,7 @@ qcow2_finish (struct sink *k)
 
   fd = q->fd;
   q->fd = -1;
-  if (file_commit (fd, q->tmp_path, k->name, &q->opts) == -1)
+  if (file_commit (fd, q->tmp_path, q->final_path, &q->opts) == -1)
     return -1;
   q->finished = true;
   return 0;
@@ -468,6 +469,7 @@ qcow2_free (struct sink *k)
     deflateEnd (&q->zs);
   ZSTD_freeCCtx (q->zctx);
   free (q->tmp_path);
+  free (q->final_path);
   free (q->k.name);
   free (q->l1);
   free (q->l2);
@@ -580,7 +582,8 @@ qcow2_sink_create (const char *path, uint64_t size,
     q->rc[c] = 1;
   q->l2_index = 0;
 
-  q->fd = file_create_temp (path, opts->force, &q->tmp_path);
+  q->fd = file_create_temp (path, opts->force, &q->final_path,
+                              &q->tmp_path);
   if (q->fd == -1)
     goto err;
   return &q->k;

@@ -31,6 +31,7 @@
 struct raw_sink {
   struct sink k;                /* must be first */
   int fd;
+  char *final_path;             /* NULL for a block device */
   char *tmp_path;               /* NULL for a block device */
   struct sink_options opts;
   bool finished;
@@ -80,7 +81,7 @@ raw_finish (struct sink *k)
     if (close (fd) == -1)
       return error_errno (errno, "%s: close", k->name);
   }
-  else if (file_commit (fd, r->tmp_path, k->name, &r->opts) == -1)
+  else if (file_commit (fd, r->tmp_path, r->final_path, &r->opts) == -1)
     return -1;
   r->finished = true;
   return 0;
@@ -96,6 +97,7 @@ raw_free (struct sink *k)
   if (!r->finished && r->tmp_path)
     unlink (r->tmp_path);
   free (r->tmp_path);
+  free (r->final_path);
   free (r->k.name);
   free (r);
 }
@@ -162,7 +164,7 @@ raw_sink_open (const char *path, uint64_t size, const struct sink_options *opts)
     }
     force = true;               /* an empty file may be replaced */
   }
-  r->fd = file_create_temp (path, force, &r->tmp_path);
+  r->fd = file_create_temp (path, force, &r->final_path, &r->tmp_path);
   if (r->fd == -1)
     goto err;
   r->opts.force = force;

@@ -4,6 +4,7 @@
 # Bad command lines and bad inputs get one clear line on stderr and exit
 # status 1, and leave nothing behind.
 . "$(dirname "$0")/functions.sh"
+requires qemu-img
 
 head -c 1M /dev/urandom >disk.raw
 
@@ -17,7 +18,7 @@ mkdir dir
 expect_error "dir: not a regular file or block device" \
   p2v-send dir --to out.qcow2
 expect_error "--compress: 'lz4'" p2v-send disk.raw --to out.qcow2 --compress lz4
-expect_error "--compress: 'zstd:99': bad level" \
+expect_error "--compress: 'zstd:99': expected a level" \
   p2v-send disk.raw --to out.qcow2 --compress zstd:99
 expect_error "--cluster-size: '3K': must be a power of two" \
   p2v-send disk.raw --to out.qcow2 --cluster-size 3K
@@ -27,7 +28,7 @@ expect_error "--cluster-size: 'abc': not a size" \
   p2v-send disk.raw --to out.qcow2 --cluster-size abc
 expect_error "--source-format: 'vmdk'" \
   p2v-send disk.raw --to out.qcow2 --source-format vmdk
-expect_error "nodir/out.qcow2.part: create: No such file or directory" \
+expect_error "nodir/out.qcow2: create: No such file or directory" \
   p2v-send disk.raw --to nodir/out.qcow2
 [[ -z $(ls | grep qcow2) ]] || fail "a failed run left files: $(ls)"
 
@@ -64,3 +65,20 @@ for p in p2v-send v2p-write; do
   $p --version | grep -q "^$p (p2vkit) " || fail "$p --version"
   expect_error "" $p --no-such-option
 done
+
+# A program never writes over its own source, under any name.
+expect_error "out.qcow2: is the source itself" \
+  p2v-send out.qcow2 --to out.qcow2 --force
+ln -s out.qcow2 alias.qcow2
+expect_error "alias.qcow2: is the source itself" \
+  p2v-send out.qcow2 --to alias.qcow2 --force
+expect_error "out.qcow2: is the source itself" \
+  v2p-write out.qcow2 out.qcow2 --force
+qemu-img compare -q disk.raw out.qcow2
+
+# Replacing a symbolic link writes the file it points to.
+head -c 100 /dev/urandom >real.raw
+ln -s real.raw link.raw
+v2p-write out.qcow2 link.raw --force
+[[ -L link.raw ]] || fail "the symbolic link was replaced"
+cmp disk.raw real.raw

@@ -1,8 +1,12 @@
 /* p2v-send: one disk into a local qcow2 image. */
 #include "send.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "copy.h"
 #include "error.h"
+#include "file.h"
 #include "progress.h"
 #include "qcow2.h"
 #include "source.h"
@@ -21,11 +25,21 @@ send_to_file (const struct send_options *opts, const char *source)
   uint64_t size;
   int ret = -1;
 
+  if (file_same (source, opts->to)) {
+    error ("%s: is the source itself", opts->to);
+    goto out;
+  }
   src = source_open (source, opts->format);
   if (src == NULL)
     goto out;
   size = (src->size + QCOW2_SIZE_ALIGNMENT - 1) / QCOW2_SIZE_ALIGNMENT
     * QCOW2_SIZE_ALIGNMENT;
+  if (size != src->size && !opts->cli.quiet)
+    fprintf (stderr,
+             "%s: warning: %s: %" PRIu64 " bytes is not a whole number of "
+             "%d-byte sectors: the image is padded with zeros to %" PRIu64
+             " bytes\n",
+             opts->cli.prog, source, src->size, QCOW2_SIZE_ALIGNMENT, size);
   dst = qcow2_sink_create (opts->to, size, &opts->qcow2, &sopts);
   if (dst == NULL)
     goto out;

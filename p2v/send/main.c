@@ -34,7 +34,9 @@ usage (FILE *fp, int exitcode)
 "new qcow2 image.  Only data travels: holes in SOURCE are never read, and\n"
 "all-zero clusters are never written (they stay unallocated in the image).\n"
 "SOURCE is opened read-only and never written.  The image is written as\n"
-"OUT.qcow2.part and renamed to OUT.qcow2 only when it is complete.\n"
+"OUT.qcow2.part and renamed to OUT.qcow2 only when it is complete.  A\n"
+"SOURCE whose size is not a whole number of 512-byte sectors is padded\n"
+"with zeros to the next sector, as qemu-img does, with a warning.\n"
 "\n"
 "Options:\n"
 "  --to OUT.qcow2         the image to create (required)\n"
@@ -57,8 +59,9 @@ usage (FILE *fp, int exitcode)
 "  --version              the version\n"
 "\n"
 "The digest is the p2vkit disk digest (XXH3-128 over the XXH3-64 of each\n"
-"64 KiB block): the same for a disk whatever its format, so v2p-write and\n"
-"p2v-send print the same digest for the same disk.\n"
+"64 KiB block) of the disk in the image: the same for a disk whatever its\n"
+"format, so v2p-write prints the same digest when it writes the image\n"
+"out again.\n"
 "\n"
 "Exit status: 0 on success, 1 on failure with one line on stderr.\n"
 "\n"
@@ -79,7 +82,8 @@ parse_compress (const char *arg)
   if (colon) {
     level = strtol (colon + 1, &end, 10);
     if (colon[1] == '\0' || *end || level < 1 || level > 22)
-      return error ("--compress: '%s': bad level", arg);
+      return error ("--compress: '%s': expected a level, 1-9 for zlib or "
+                    "1-22 for zstd", arg);
   }
   if (len == 4 && strncmp (arg, "none", 4) == 0 && !colon)
     opts.qcow2.compression = QCOW2_COMPRESS_NONE;

@@ -3,6 +3,7 @@
 
 #include "copy.h"
 #include "error.h"
+#include "file.h"
 #include "progress.h"
 #include "sink.h"
 #include "source.h"
@@ -21,6 +22,10 @@ write_image (const struct write_options *opts, const char *image,
   struct progress progress;
   int ret = -1;
 
+  if (file_same (image, target)) {
+    error ("%s: is the source itself", target);
+    goto out;
+  }
   src = source_open (image, opts->format);
   if (src == NULL)
     goto out;
