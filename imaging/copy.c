@@ -43,6 +43,7 @@ struct ring {
   uint32_t block_size;
   uint64_t end;                 /* the reader covers [0, end) */
   uint64_t padding;             /* zeros after the source in the digest */
+  struct extent extent;         /* the source's extent read last */
   size_t buffer_size;           /* of each slot, a multiple of block_size */
   const volatile sig_atomic_t *cancel;
   struct digest *digest;
@@ -104,8 +105,15 @@ read_next (struct ring *r, struct slot *s, uint64_t *offset)
   uint64_t end;
   struct extent e;
 
-  if (src->ops->extent (src, off, src->size - off, &e) == -1)
-    return -1;
+  /* Ask the source once per extent, not once per buffer. */
+  if (off < r->extent.offset
+      || off >= r->extent.offset + r->extent.length) {
+    if (src->ops->extent (src, off, src->size - off, &r->extent) == -1)
+      return -1;
+  }
+  e.type = r->extent.type;
+  e.offset = off;
+  e.length = r->extent.offset + r->extent.length - off;
 
   if (e.type == EXTENT_ZERO) {
     /* A hole counts as one only in whole blocks (or up to the end). */
