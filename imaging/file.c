@@ -24,8 +24,13 @@ file_create_temp (const char *path, bool force, char **final_path,
   char *final = NULL, *tmp = NULL;
   int fd = -1;
 
-  if (!force && stat (path, &st) == 0)
-    return error ("%s: already exists (use --force to replace it)", path);
+  if (stat (path, &st) == 0) {
+    /* Never rename over a device, a directory or a pipe: only a file. */
+    if (!S_ISREG (st.st_mode))
+      return error ("%s: exists and is not a regular file", path);
+    if (!force)
+      return error ("%s: already exists (use --force to replace it)", path);
+  }
   /* Replacing a symbolic link means replacing the file it points to. */
   if (lstat (path, &st) == 0 && S_ISLNK (st.st_mode))
     final = realpath (path, NULL);

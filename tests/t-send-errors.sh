@@ -58,6 +58,17 @@ expect_error "missing.qcow2: open: No such file or directory" \
   v2p-write missing.qcow2 x.raw
 expect_error "/dev/null: not a regular file or block device" \
   v2p-write out.qcow2 /dev/null
+expect_error "/dev/null: not a regular file or block device" \
+  v2p-write out.qcow2 /dev/null --force
+[[ -c /dev/null ]] || fail "/dev/null was replaced"
+# Only a regular file is ever replaced by an output.
+mkdir dir.qcow2
+mkfifo fifo.qcow2
+expect_error "dir.qcow2: exists and is not a regular file" \
+  p2v-send disk.raw --to dir.qcow2 --force
+expect_error "fifo.qcow2: exists and is not a regular file" \
+  p2v-send disk.raw --to fifo.qcow2 --force
+[[ -d dir.qcow2 && -p fifo.qcow2 ]] || fail "a special file was replaced"
 
 # --help and --version work and exit 0.
 for p in p2v-send v2p-write; do
