@@ -17,21 +17,35 @@ BINDIR ?= $(PREFIX)/bin
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARNFLAGS = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes
-PKGS = libzstd zlib libxxhash
+PKGS = libzstd zlib libxxhash libsodium libxml-2.0 blkid libparted
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
 	-DP2V_VERSION='"$(VERSION)"' -Iimaging $(WARNFLAGS) $(PKG_CFLAGS) \
 	$(CFLAGS) $(EXTRA_CFLAGS)
-ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+# --as-needed: a program records only the libraries it uses, so that the
+# ones without the inventory do not load libparted (which runs dmidecode
+# when it is loaded).
+ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
 
 IMAGING_SRCS = $(wildcard imaging/*.c)
 IMAGING_OBJS = $(IMAGING_SRCS:.c=.o)
 LIBIMAGING = imaging/libimaging.a
 
-# Every program: bin/NAME built from the .c files in its folder.
-PROGRAMS = p2v/send:p2v-send v2p/write:v2p-write
+# What the p2v programs share (the inventory), on top of imaging/.
+P2V_SRCS = $(wildcard p2v/common/*.c)
+P2V_OBJS = $(P2V_SRCS:.c=.o)
+LIBP2V = p2v/common/libp2v.a
+P2V_CFLAGS = -Ip2v/common
+# The inventory schema is built into the programs (inventory-schema.c).
+INVENTORY_SCHEMA = templates/inventory.rng
+SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"'
+
+# Every program: bin/NAME built from the .c files in its folder.  The
+# programs under p2v/ also link p2v/common/libp2v.a.
+PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
+	v2p/write:v2p-write
 BINS = $(foreach p,$(PROGRAMS),bin/$(word 2,$(subst :, ,$(p))))
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
@@ -52,17 +66,28 @@ $(LIBIMAGING): $(IMAGING_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+p2v/common/%.o: p2v/common/%.c $(wildcard p2v/common/*.h) $(wildcard imaging/*.h)
+	$(CC) $(ALL_CFLAGS) $(P2V_CFLAGS) -c -o $@ $<
+
+p2v/common/inventory-schema.o: ALL_CFLAGS += $(SCHEMA_CFLAGS)
+p2v/common/inventory-schema.o: $(INVENTORY_SCHEMA)
+
+$(LIBP2V): $(P2V_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# p2v/common/libp2v.a comes before libimaging.a, which it uses.
 define program_rule
-bin/$(2): $$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)) $$(LIBIMAGING)
+bin/$(2): $$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)) $(if $(filter p2v/%,$(1)),$$(LIBP2V)) $$(LIBIMAGING)
 	@mkdir -p bin
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
-$(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h)
-	$$(CC) $$(ALL_CFLAGS) -I$(1) -c -o $$@ $$<
+$(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter p2v/%,$(1)),$$(wildcard p2v/common/*.h))
+	$$(CC) $$(ALL_CFLAGS) -I$(1) $(if $(filter p2v/%,$(1)),$$(P2V_CFLAGS)) -c -o $$@ $$<
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
-tests/unit/test-%: tests/unit/test-%.c $(LIBIMAGING)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+tests/unit/test-%: tests/unit/test-%.c $(LIBP2V) $(LIBIMAGING) $(wildcard p2v/common/*.h)
+	$(CC) $(ALL_CFLAGS) $(P2V_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS)
 
 deps:
 	scripts/deps check
@@ -80,14 +105,16 @@ check-fast: deps
 
 check-valgrind: deps
 	$(MAKE) all
-	VG="valgrind --quiet --error-exitcode=119 --leak-check=full --errors-for-leak-kinds=definite" \
+	VG="valgrind --quiet --error-exitcode=119 --leak-check=full --errors-for-leak-kinds=definite \
+	  --suppressions=$(CURDIR)/tests/valgrind.supp" \
 	  tests/run-tests --fast
 
 check-asan: deps
 	$(MAKE) clean
 	$(MAKE) all EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined"
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 tests/run-tests --fast
+	ASAN_OPTIONS=detect_leaks=1:suppressions=$(CURDIR)/tests/asan.supp \
+	  UBSAN_OPTIONS=halt_on_error=1 tests/run-tests --fast
 	$(MAKE) clean
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
@@ -100,17 +127,41 @@ format:
 
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DP2V_VERSION='"$(VERSION)"' \
-	-Iimaging -g -O1 \
+	-Iimaging $(P2V_CFLAGS) $(SCHEMA_CFLAGS) -g -O1 \
 	-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 FUZZ_SECONDS ?= 60
 
-tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(IMAGING_SRCS) $(wildcard imaging/*.h)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(IMAGING_SRCS) $(LIBS)
+# imaging/ and p2v/common/ built for fuzzing, as archives: each target
+# links only the objects it uses (a target that does not collect an
+# inventory does not load libparted, whose start-up code trips ASan on
+# machines without DMI tables).
+FUZZ_OBJDIR = tests/fuzz/obj
+FUZZ_IMAGING_OBJS = $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(IMAGING_SRCS))
+FUZZ_P2V_OBJS = $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(P2V_SRCS))
+FUZZ_ARCHIVES = $(FUZZ_OBJDIR)/libp2v.a $(FUZZ_OBJDIR)/libimaging.a
+
+$(FUZZ_OBJDIR)/%.o: %.c $(wildcard imaging/*.h p2v/common/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OBJDIR)/p2v/common/inventory-schema.o: $(INVENTORY_SCHEMA)
+
+$(FUZZ_OBJDIR)/libimaging.a: $(FUZZ_IMAGING_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_OBJDIR)/libp2v.a: $(FUZZ_P2V_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_ARCHIVES)
+	clang $(FUZZ_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(FUZZ_ARCHIVES) $(LIBS)
 
 fuzz: deps $(FUZZ_TARGETS)
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $$t-work && \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $$t-work $$t-corpus || exit 1; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    $$(test -f $$t.dict && echo -dict=$$t.dict) $$t-work $$t-corpus || exit 1; \
 	done
 
 bench: deps
@@ -126,6 +177,6 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 
 clean:
-	rm -f imaging/*.o imaging/*.a $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p)))/*.o) \
+	rm -f imaging/*.o imaging/*.a p2v/common/*.o p2v/common/*.a $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p)))/*.o) \
 	  $(BINS) $(UNIT_BINS) $(FUZZ_TARGETS)
-	rm -rf tests/fuzz/*-work
+	rm -rf tests/fuzz/*-work $(FUZZ_OBJDIR)

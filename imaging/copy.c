@@ -46,6 +46,7 @@ struct ring {
   struct extent extent;         /* the source's extent read last */
   size_t buffer_size;           /* of each slot, a multiple of block_size */
   const volatile sig_atomic_t *cancel;
+  uint64_t resume;              /* the sink already has [0, resume) */
   struct digest *digest;
   uint64_t bytes_read;
 };
@@ -106,8 +107,7 @@ read_next (struct ring *r, struct slot *s, uint64_t *offset)
   struct extent e;
 
   /* Ask the source once per extent, not once per buffer. */
-  if (off < r->extent.offset
-      || off >= r->extent.offset + r->extent.length) {
+  if (off < r->extent.offset || off >= r->extent.offset + r->extent.length) {
     if (src->ops->extent (src, off, src->size - off, &r->extent) == -1)
       return -1;
   }
@@ -267,13 +267,25 @@ writer_loop (struct ring *r, struct sink *dst, struct progress *progress,
 
     if (s->kind == SLOT_END)
       break;
-    if (s->kind == SLOT_ZERO) {
-      if (dst->ops->zero (dst, s->offset, s->len) == -1)
+    if (s->offset + s->len <= r->resume)
+      ;                         /* the sink has it from before */
+    else if (s->kind == SLOT_ZERO) {
+      uint64_t from = s->offset > r->resume ? s->offset : r->resume;
+
+      if (dst->ops->zero (dst, from, s->offset + s->len - from) == -1)
         return -1;
-      res->bytes_zero += s->len;
+      res->bytes_zero += s->offset + s->len - from;
     }
     else {
-      int w = write_slot (dst, s, r->block_size, res);
+      struct slot part = *s;
+      int w;
+
+      if (part.offset < r->resume) {
+        part.data += r->resume - part.offset;
+        part.len -= r->resume - part.offset;
+        part.offset = r->resume;
+      }
+      w = write_slot (dst, &part, r->block_size, res);
 
       if (s->mapped) {
         r->src->ops->unmap (r->src, s->offset, s->len, s->data);
@@ -301,15 +313,15 @@ writer_loop (struct ring *r, struct sink *dst, struct progress *progress,
 
 int
 copy_disk (struct source *src, struct sink *dst, struct progress *progress,
-           const volatile sig_atomic_t *cancel, struct copy_result *result)
+           const struct copy_options *opts, struct copy_result *result)
 {
+  static const struct copy_options defaults;
   struct ring r = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .filled = PTHREAD_COND_INITIALIZER,
     .emptied = PTHREAD_COND_INITIALIZER,
     .src = src,
     .block_size = dst->block_size,
-    .cancel = cancel,
   };
   struct slot *s;
   bool started = false;
@@ -319,6 +331,14 @@ copy_disk (struct source *src, struct sink *dst, struct progress *progress,
   int err;
 
   memset (result, 0, sizeof *result);
+  if (opts == NULL)
+    opts = &defaults;
+  r.cancel = opts->cancel;
+  r.resume = opts->resume;
+  if (r.resume % dst->block_size || r.resume > src->size) {
+    error ("%s: cannot resume at offset %" PRIu64, dst->name, r.resume);
+    goto out;
+  }
   if (dst->size < src->size) {
     error ("%s: too small for %s (%" PRIu64 " < %" PRIu64 " bytes)", dst->name,
            src->name, dst->size, src->size);

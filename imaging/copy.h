@@ -38,16 +38,27 @@ struct copy_result {
   char digest[DIGEST_HEX_LENGTH + 1];
 };
 
+struct copy_options {
+  /* When *CANCEL (may be NULL) becomes non-zero, for instance from a signal
+   * handler, the copy stops with the error "interrupted".
+   */
+  const volatile sig_atomic_t *cancel;
+  /* Resume a copy that got this far before (a multiple of the sink's block
+   * size): [0, RESUME) is still read for the digest, but not given to the
+   * sink.
+   */
+  uint64_t resume;
+};
+
 /* Copy all of SRC into DST (which must be as large) and finish DST.
- * PROGRESS (may be NULL) is started by the caller and updated here.  When
- * *CANCEL (may be NULL) becomes non-zero, for instance from a signal
- * handler, the copy stops with the error "interrupted".
+ * PROGRESS (may be NULL) is started by the caller and updated here.  OPTS
+ * may be NULL.
  *
  * Returns 0 with *RESULT filled, or -1 with an error recorded; the sink is
  * not finished then, and the caller's sink_free() removes its output.
  */
 int copy_disk (struct source *src, struct sink *dst, struct progress *progress,
-               const volatile sig_atomic_t *cancel, struct copy_result *result);
+               const struct copy_options *opts, struct copy_result *result);
 
 /* Is BUF (LEN bytes) all zeros? */
 bool is_zero (const void *buf, size_t len);

@@ -1,15 +1,27 @@
 /* p2vkit imaging engine: whole-disk digests (see digest.h). */
 #include "digest.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* For struct XXH3_state_s, which digest_save() and digest_restore() copy. */
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include "error.h"
 #include "qcow2.h"
+
+/* A saved digest (digest_save): the magic, xxHash's version, the size of
+ * its state and the fill of our block (4 bytes each, big-endian), then the
+ * XXH3 state as it is in memory, then the whole block.
+ */
+#define DIGEST_STATE_MAGIC "P2VDGST1"
+#define DIGEST_STATE_MAGIC_LENGTH 8
+#define DIGEST_STATE_HEADER_LENGTH (DIGEST_STATE_MAGIC_LENGTH + 3 * 4)
 
 struct digest {
   XXH3_state_t *outer;          /* over the block hashes */
@@ -64,6 +76,10 @@ digest_new (void)
   d->block = calloc (1, DIGEST_BLOCK_SIZE);
   if (d->outer == NULL || d->block == NULL)
     goto nomem;
+  /* Every byte of the state defined, so that digest_save() copies no
+   * uninitialised memory (the reset leaves parts it does not use).
+   */
+  memset (d->outer, 0, sizeof *d->outer);
   XXH3_128bits_reset (d->outer);
   pthread_once (&choose_once, choose_block_hash);
   /* d->block is all zeros here. */
@@ -155,4 +171,88 @@ digest_final (struct digest *d, char hex[DIGEST_HEX_LENGTH + 1])
   h = XXH3_128bits_digest (d->outer);
   snprintf (hex, DIGEST_HEX_LENGTH + 1, "%016llx%016llx",
             (unsigned long long) h.high64, (unsigned long long) h.low64);
+}
+
+size_t
+digest_state_size (void)
+{
+  return DIGEST_STATE_HEADER_LENGTH + sizeof (XXH3_state_t) + DIGEST_BLOCK_SIZE;
+}
+
+void
+digest_save (const struct digest *d, void *buf)
+{
+  unsigned char *p = buf;
+  unsigned char *state;
+
+  memcpy (p, DIGEST_STATE_MAGIC, DIGEST_STATE_MAGIC_LENGTH);
+  p += DIGEST_STATE_MAGIC_LENGTH;
+  be32_put (p, XXH_versionNumber ());
+  be32_put (p + 4, sizeof (XXH3_state_t));
+  be32_put (p + 8, d->fill);
+  p += 12;
+  state = p;
+  memcpy (state, d->outer, sizeof (XXH3_state_t));
+  /* A pointer into this process's copy of the library: meaningless
+   * elsewhere, and digest_restore() keeps its own.
+   */
+  memset (state + offsetof (XXH3_state_t, extSecret), 0,
+          sizeof d->outer->extSecret);
+  p += sizeof (XXH3_state_t);
+  memcpy (p, d->block, DIGEST_BLOCK_SIZE);
+}
+
+int
+digest_restore (struct digest *d, const void *buf, size_t len)
+{
+  const unsigned char *p = buf;
+  XXH3_state_t *s = d->outer;
+  uint32_t version, state_size, fill;
+  const unsigned char *ext_secret;
+  XXH3_state_t *saved;
+  int r = -1;
+
+  if (len != digest_state_size ()
+      || memcmp (p, DIGEST_STATE_MAGIC, DIGEST_STATE_MAGIC_LENGTH) != 0)
+    return error ("digest: not a saved digest");
+  p += DIGEST_STATE_MAGIC_LENGTH;
+  version = be32_get (p);
+  state_size = be32_get (p + 4);
+  fill = be32_get (p + 8);
+  p += 12;
+  if (version != XXH_versionNumber () || state_size != sizeof (XXH3_state_t))
+    return error ("digest: saved by xxHash %" PRIu32 " with a %" PRIu32
+                  "-byte state, not by this xxHash %u with a %zu-byte state",
+                  version, state_size, XXH_versionNumber (),
+                  sizeof (XXH3_state_t));
+  if (fill >= DIGEST_BLOCK_SIZE)
+    return error ("digest: damaged saved digest (block fill %" PRIu32 ")",
+                  fill);
+
+  /* Check the copy (aligned as the library needs) against D's state, which
+   * digest_new() reset the same way: a damaged one could make xxHash read
+   * out of bounds.
+   */
+  saved = XXH3_createState ();
+  if (saved == NULL)
+    return error ("digest: out of memory");
+  memcpy (saved, p, sizeof *saved);
+  if (saved->bufferedSize > XXH3_INTERNALBUFFER_SIZE
+      || saved->nbStripesPerBlock != s->nbStripesPerBlock
+      || saved->nbStripesSoFar >= s->nbStripesPerBlock
+      || saved->secretLimit != s->secretLimit || saved->seed != s->seed
+      || saved->useSeed != s->useSeed) {
+    error ("digest: damaged saved digest");
+    goto out;
+  }
+  ext_secret = s->extSecret;
+  memcpy (s, saved, sizeof *s);
+  s->extSecret = ext_secret;
+  memcpy (d->block, p + sizeof *saved, DIGEST_BLOCK_SIZE);
+  d->fill = fill;
+  r = 0;
+
+out:
+  XXH3_freeState (saved);
+  return r;
 }

@@ -35,6 +35,22 @@ void digest_zero (struct digest *d, uint64_t len);
  */
 void digest_final (struct digest *d, char hex[DIGEST_HEX_LENGTH + 1]);
 
+/* Saving a digest part way, to carry on in another process (a resumed
+ * transfer keeps it with its checkpoint, see qcow2_sink_checkpoint).
+ *
+ * digest_save() writes D's state into BUF, which has room for
+ * digest_state_size() bytes.  digest_restore() replaces D's state (D from
+ * digest_new(), in any state) with one saved in LEN bytes at BUF, so that
+ * D goes on as the saved digest would have.  The saved bytes hold
+ * xxHash's internal state as this build of the library lays it out: they
+ * can be restored only with the same library version and layout, and
+ * digest_restore() refuses anything else.  Returns 0, or -1 with an error
+ * recorded (D is then unchanged).
+ */
+size_t digest_state_size (void);
+void digest_save (const struct digest *d, void *buf);
+int digest_restore (struct digest *d, const void *buf, size_t len);
+
 /* Internal: XXH3-64 built for AVX2 (digest-avx2.c).  Call only where the
  * processor has AVX2; digest.c checks.
  */

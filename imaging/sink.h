@@ -82,6 +82,67 @@ struct sink *qcow2_sink_create (const char *path, uint64_t size,
                                 const struct qcow2_options *qopts,
                                 const struct sink_options *opts);
 
+/* Resuming an interrupted qcow2 image.
+ *
+ * A receiver that may lose its connection calls qcow2_sink_checkpoint()
+ * every so often.  If the transfer breaks, it frees the sink after
+ * qcow2_sink_keep_partial(), which leaves NAME.part and NAME.part.state
+ * behind; a later process calls qcow2_sink_resume() and goes on writing
+ * from the guest offset the state records.  Whatever was written after
+ * the checkpoint is discarded and must be written again.
+ *
+ * The state file is checked as untrusted input: damage, a state saved for
+ * another NAME.part or for another disk size or format gives an error,
+ * never a crash or an unbounded allocation.  A successful finish() removes
+ * it; so does sink_free() of an unfinished sink without keep_partial, and
+ * qcow2_sink_create(), which always starts afresh.
+ */
+
+/* Appended to NAME.part: the state saved by the last checkpoint. */
+#define QCOW2_STATE_SUFFIX ".state"
+
+/* The most caller's bytes a checkpoint keeps (see qcow2_sink_checkpoint). */
+#define QCOW2_STATE_EXTRA_MAX (1024 * 1024)
+
+/* Make everything written so far durable and save the writer's state,
+ * with the caller's EXTRA bytes (at most QCOW2_STATE_EXTRA_MAX), in
+ * NAME.part.state (written as a temporary file, fsync'ed, renamed, so a
+ * crash leaves the old state or the new one).  The state records the next
+ * guest offset the sink expects (all of [0, offset) has been given to
+ * write()/zero()).  Fails on a sink that is not a qcow2 sink, that is
+ * finished, or whose write(), zero() or finish() failed.  Returns 0 or -1
+ * with an error recorded.
+ */
+int qcow2_sink_checkpoint (struct sink *k, const void *extra, size_t extra_len);
+
+/* Keep NAME.part and its state when the sink is freed unfinished (a
+ * transfer that may resume), instead of removing them.  Without a state
+ * to resume from (no checkpoint yet), NAME.part is removed all the same.
+ * Does nothing to a sink that is not a qcow2 sink.
+ */
+void qcow2_sink_keep_partial (struct sink *k);
+
+/* Resume writing NAME from NAME.part and NAME.part.state left by a
+ * checkpoint.  SIZE and QOPTS must match what the state records (else an
+ * error says what differs).  On success *OFFSET is the guest offset to
+ * continue from (the next write() or zero() must start there), and the
+ * EXTRA bytes saved with the state are copied to EXTRA (capacity
+ * *EXTRA_LEN, set to their length; EXTRA_LEN may be NULL when none are
+ * expected).  NAME.part is cut back to what the checkpoint made durable.
+ * Returns NULL with an error recorded if there is nothing to resume or
+ * the state is damaged or does not fit the image (the caller then starts
+ * afresh with qcow2_sink_create, which replaces NAME.part); the files are
+ * left as they were.
+ */
+struct sink *qcow2_sink_resume (const char *path, uint64_t size,
+                                const struct qcow2_options *qopts,
+                                const struct sink_options *opts,
+                                uint64_t *offset, void *extra,
+                                size_t *extra_len);
+
+/* Does PATH have a NAME.part and a NAME.part.state to resume from? */
+bool qcow2_sink_can_resume (const char *path);
+
 /* Write a raw disk at PATH.  A new or --force'd regular file is created
  * under a temporary name and left sparse; an existing block device (or,
  * with force, an existing file) is written in place after checking that it

@@ -50,6 +50,8 @@ _on_exit ()
 {
   local status=$? i
 
+  # Cleanup commands may fail (a process already gone): not a test failure.
+  trap - ERR
   set +e
   for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do
     eval "${_cleanup_cmds[i]}"
@@ -154,4 +156,27 @@ done_field ()
     for (i = 2; i <= NF; i++)
       if (index ($i, name "=") == 1) print substr ($i, length (name) + 2)
   }'
+}
+
+# start_receiver OUTDIR [p2v-recv OPTIONS]: start p2v-recv --listen on a
+# free loopback port in the background (stopped at exit), and set
+# $recv_pid and $recv_port.  Its stdout goes to recv.out, stderr to
+# recv.err.
+start_receiver ()
+{
+  local out=$1 i
+  shift
+  $VG p2v-recv --listen 127.0.0.1:0 --out "$out" --machine-readable "$@" \
+    >recv.out 2>recv.err &
+  recv_pid=$!
+  cleanup_fn kill "$recv_pid"
+  for i in $(seq 200); do
+    recv_port=$(awk '$1 == "listening" { sub (/.*:/, "", $2); print $2 }' \
+                  recv.out)
+    [[ -n $recv_port ]] && return 0
+    kill -0 "$recv_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat recv.err >&2
+  fail "p2v-recv did not start listening"
 }

@@ -11,7 +11,8 @@ head -c 1M /dev/urandom >disk.raw
 expect_error "--to is required" p2v-send disk.raw
 expect_error "no SOURCE given" p2v-send --to out.qcow2
 expect_error "one SOURCE" p2v-send disk.raw disk.raw --to out.qcow2
-expect_error "ending in .qcow2" p2v-send disk.raw --to out.img
+expect_error "'out.img': expected FILE.qcow2, tcp://HOST:PORT" \
+  p2v-send disk.raw --to out.img
 expect_error "missing.raw: open: No such file or directory" \
   p2v-send missing.raw --to out.qcow2
 mkdir dir

@@ -20,6 +20,7 @@ send_to_file (const struct send_options *opts, const char *source)
   };
   struct source *src = NULL;
   struct sink *dst = NULL;
+  struct copy_options copts = { .cancel = &send_interrupted };
   struct copy_result res;
   struct progress progress;
   uint64_t size;
@@ -46,7 +47,7 @@ send_to_file (const struct send_options *opts, const char *source)
 
   progress_start (&progress, cli_progress_mode (&opts->cli), "p2v-send",
                   src->size);
-  if (copy_disk (src, dst, &progress, &send_interrupted, &res) == -1)
+  if (copy_disk (src, dst, &progress, &copts, &res) == -1)
     goto out;
   cli_report_copy (&opts->cli, src, dst, &res, progress_elapsed (&progress));
   ret = 0;

@@ -1,6 +1,7 @@
 /* p2v-send: option parsing.  The work is in local.c. */
 #include "send.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +15,16 @@ enum {
   CLUSTER_SIZE_OPTION,
   SOURCE_FORMAT_OPTION,
   SYNC_OPTION,
+  NAME_OPTION,
+  TOKEN_OPTION,
+  TOKEN_FILE_OPTION,
+  BANDWIDTH_OPTION,
 };
 
 volatile sig_atomic_t send_interrupted;
+
+/* --compress was given: otherwise a stream defaults to zstd. */
+static bool compression_given;
 
 static struct send_options opts = {
   .cli.prog = "p2v-send",
@@ -29,44 +37,75 @@ usage (FILE *fp, int exitcode)
   /* clang-format off */
   fprintf (fp,
 "Usage: p2v-send [OPTIONS] SOURCE --to OUT.qcow2\n"
+"       p2v-send [OPTIONS] SOURCE... --to tcp://HOST:PORT\n"
+"       p2v-send [OPTIONS] SOURCE... --to ssh://[USER@]HOST[:PORT]/DIR\n"
+"       p2v-send [OPTIONS] SOURCE... --to -\n"
 "\n"
-"Copy the disk SOURCE (a block device, or a raw or qcow2 image file) into a\n"
-"new qcow2 image.  Only data travels: holes in SOURCE are never read, and\n"
-"all-zero clusters are never written (they stay unallocated in the image).\n"
-"SOURCE is opened read-only and never written.  The image is written as\n"
-"OUT.qcow2.part and renamed to OUT.qcow2 only when it is complete.  A\n"
-"SOURCE whose size is not a whole number of 512-byte sectors is padded\n"
-"with zeros to the next sector, as qemu-img does, with a warning.\n"
+"Copy disks (block devices, or raw or qcow2 image files; `auto` for every\n"
+"local non-removable disk except the one the running system is on) into a\n"
+"new qcow2 image, or stream them to p2v-recv on a conversion host, which\n"
+"writes one qcow2 image per disk.  Only data travels: holes in a SOURCE are\n"
+"never read, all-zero blocks are never written or sent.  Every SOURCE is\n"
+"opened read-only and never written.\n"
+"\n"
+"Destinations:\n"
+"  OUT.qcow2              a new image, written as OUT.qcow2.part and renamed\n"
+"                         when complete.  A SOURCE whose size is not a whole\n"
+"                         number of 512-byte sectors is padded with zeros to\n"
+"                         the next sector, as qemu-img does, with a warning.\n"
+"  tcp://HOST:PORT        p2v-recv --listen PORT on HOST.  Authenticated by a\n"
+"                         token (challenge-response: the token never travels)\n"
+"  ssh://[USER@]HOST[:PORT]/DIR\n"
+"                         runs p2v-recv --stdio --out DIR on HOST over ssh\n"
+"                         (the command is $P2V_REMOTE_RECV if set)\n"
+"  -                      the stream on stdout, one-way, for a pipe into\n"
+"                         p2v-recv --stdio (no resume)\n"
+"\n"
+"A stream is compressed with zstd, checksummed frame by frame, and each\n"
+"disk's digest is checked by the receiver at the end.  If the connection\n"
+"breaks, running the same command again resumes each disk from the last\n"
+"point the receiver saved.\n"
 "\n"
 "Options:\n"
-"  --to OUT.qcow2         the image to create (required)\n"
+"  --to DEST              where the disks go (required)\n"
+"  --name NAME            the machine's name at the receiver (default: the\n"
+"                         short host name); disks are named after SOURCE\n"
+"  --token TOKEN          the receiver's token (or $P2V_TOKEN)\n"
+"  --token-file FILE      read the token from FILE\n"
 "  --compress METHOD[:LEVEL]\n"
-"                         compress the image's clusters: none (the default),\n"
-"                         zlib or zstd; LEVEL is the method's level\n"
-"  --cluster-size SIZE    qcow2 cluster size, a power of two from 512 to 2M\n"
-"                         (default 64K)\n"
+"                         none, zlib or zstd.  For a stream: zstd (level 3)\n"
+"                         by default, or none.  For an image: compressed\n"
+"                         clusters, none by default\n"
+"  --bandwidth MB/s       send at most this many megabytes a second\n"
+"  --cluster-size SIZE    qcow2 cluster size of OUT.qcow2, a power of two\n"
+"                         from 512 to 2M (default 64K)\n"
 "  --source-format raw|qcow2\n"
 "                         do not guess the format of SOURCE from its contents\n"
-"  --force                replace OUT.qcow2 if it exists\n"
-"  --sync                 flush the image to stable storage before renaming\n"
+"  --force                replace OUT.qcow2, or the receiver's images, if\n"
+"                         they exist\n"
+"  --sync                 flush OUT.qcow2 to stable storage before renaming\n"
 "  -q, --quiet            no progress bar\n"
-"  --machine-readable     progress and result as lines on stdout:\n"
-"                           progress p2v-send DONE TOTAL\n"
+"  --machine-readable     progress and results as lines on stdout:\n"
+"                           progress LABEL DONE TOTAL\n"
 "                           done SOURCE DEST size=N read=N data=N zero=N\n"
-"                                written=N digest=HEX seconds=S\n"
+"                                written=N digest=HEX seconds=S  (image)\n"
+"                           disk NAME size=N resumed-at=N data=N wire=N\n"
+"                                digest=HEX seconds=S            (stream)\n"
+"                           done DEST wire=N data=N seconds=S    (stream)\n"
 "  -v, --verbose          say what was done\n"
 "  --help                 this text\n"
 "  --version              the version\n"
 "\n"
 "The digest is the p2vkit disk digest (XXH3-128 over the XXH3-64 of each\n"
-"64 KiB block) of the disk in the image: the same for a disk whatever its\n"
-"format, so v2p-write prints the same digest when it writes the image\n"
-"out again.\n"
+"64 KiB block) of the disk: the same for a disk whatever its format, so\n"
+"v2p-write prints the same digest when it writes the image out again.\n"
 "\n"
 "Exit status: 0 on success, 1 on failure with one line on stderr.\n"
 "\n"
-"Example:\n"
-"  p2v-send /dev/sda --to /srv/vms/server-sda.qcow2\n");
+"Examples:\n"
+"  p2v-send /dev/sda --to /srv/vms/server-sda.qcow2\n"
+"  P2V_TOKEN=3f9a... p2v-send /dev/sda /dev/sdb --to tcp://conv-host:4444\n"
+"  p2v-send /dev/sda --to ssh://admin@conv-host/srv/p2v\n");
   /* clang-format on */
   exit (exitcode);
 }
@@ -83,7 +122,8 @@ parse_compress (const char *arg)
     level = strtol (colon + 1, &end, 10);
     if (colon[1] == '\0' || *end || level < 1 || level > 22)
       return error ("--compress: '%s': expected a level, 1-9 for zlib or "
-                    "1-22 for zstd", arg);
+                    "1-22 for zstd",
+                    arg);
   }
   if (len == 4 && strncmp (arg, "none", 4) == 0 && !colon)
     opts.qcow2.compression = QCOW2_COMPRESS_NONE;
@@ -96,6 +136,40 @@ parse_compress (const char *arg)
                   "zstd[:1-22]",
                   arg);
   opts.qcow2.level = (int) level;
+  compression_given = true;
+  return 0;
+}
+
+static int
+read_token_file (const char *path)
+{
+  static char token[256];
+  FILE *fp = fopen (path, "r");
+
+  if (fp == NULL)
+    return error_errno (errno, "--token-file: %s", path);
+  if (fgets (token, sizeof token, fp) == NULL)
+    token[0] = '\0';
+  fclose (fp);
+  token[strcspn (token, "\r\n")] = '\0';
+  if (token[0] == '\0')
+    return error ("--token-file: %s: no token in it", path);
+  opts.token = token;
+  return 0;
+}
+
+static int
+parse_bandwidth (const char *arg)
+{
+  char *end;
+  double v;
+
+  errno = 0;
+  v = strtod (arg, &end);
+  if (errno || end == arg || *end || !(v > 0))
+    return error ("--bandwidth: '%s': expected megabytes a second, e.g. 100",
+                  arg);
+  opts.bandwidth = v;
   return 0;
 }
 
@@ -134,6 +208,10 @@ main (int argc, char *argv[])
     { "cluster-size", required_argument, NULL, CLUSTER_SIZE_OPTION },
     { "source-format", required_argument, NULL, SOURCE_FORMAT_OPTION },
     { "sync", no_argument, NULL, SYNC_OPTION },
+    { "name", required_argument, NULL, NAME_OPTION },
+    { "token", required_argument, NULL, TOKEN_OPTION },
+    { "token-file", required_argument, NULL, TOKEN_FILE_OPTION },
+    { "bandwidth", required_argument, NULL, BANDWIDTH_OPTION },
     { NULL, 0, NULL, 0 },
   };
   int c;
@@ -163,6 +241,20 @@ main (int argc, char *argv[])
     case SYNC_OPTION:
       opts.sync = true;
       break;
+    case NAME_OPTION:
+      opts.name = optarg;
+      break;
+    case TOKEN_OPTION:
+      opts.token = optarg;
+      break;
+    case TOKEN_FILE_OPTION:
+      if (read_token_file (optarg) == -1)
+        goto fail;
+      break;
+    case BANDWIDTH_OPTION:
+      if (parse_bandwidth (optarg) == -1)
+        goto fail;
+      break;
     default:
       cli_common_option (&opts.cli, c, usage);
     }
@@ -172,22 +264,50 @@ main (int argc, char *argv[])
     error ("--to is required (see p2v-send --help)");
     goto fail;
   }
-  if (argc - optind != 1) {
-    error ("%s (see p2v-send --help)",
-           argc == optind ? "no SOURCE given"
-                          : "writing to a file takes one SOURCE");
+  if (argc == optind) {
+    error ("no SOURCE given (see p2v-send --help)");
     goto fail;
   }
-  /* XXX Network destinations (tcp://, ssh://, -) come with the stream
-   * protocol; until then only a local image can be written.
-   */
-  if (!ends_with (opts.to, ".qcow2")) {
-    error ("--to: '%s': expected a file name ending in .qcow2", opts.to);
-    goto fail;
-  }
+  if (opts.token == NULL)
+    opts.token = getenv ("P2V_TOKEN");
 
   cli_catch_signals (&send_interrupted);
-  if (send_to_file (&opts, argv[optind]) == -1)
+  if (ends_with (opts.to, ".qcow2")) {
+    if (argc - optind != 1) {
+      error ("writing to a file takes one SOURCE (see p2v-send --help)");
+      goto fail;
+    }
+    if (send_to_file (&opts, argv[optind]) == -1)
+      goto fail;
+    return EXIT_SUCCESS;
+  }
+
+  if (!compression_given)
+    opts.qcow2.compression = QCOW2_COMPRESS_ZSTD;
+  if (opts.qcow2.compression == QCOW2_COMPRESS_ZLIB) {
+    error ("--compress: a stream is compressed with zstd or not at all");
+    goto fail;
+  }
+  if (strcmp (opts.to, "-") == 0 && opts.cli.machine_readable) {
+    error ("--machine-readable: stdout carries the stream with --to -");
+    goto fail;
+  }
+  if (argc - optind == 1 && strcmp (argv[optind], "auto") == 0) {
+    char **disks;
+    size_t n, i;
+    int r;
+
+    if (send_auto_disks (&disks, &n) == -1)
+      goto fail;
+    r = send_to_stream (&opts, disks, n);
+    for (i = 0; i < n; i++)
+      free (disks[i]);
+    free (disks);
+    if (r == -1)
+      goto fail;
+    return EXIT_SUCCESS;
+  }
+  if (send_to_stream (&opts, &argv[optind], argc - optind) == -1)
     goto fail;
   return EXIT_SUCCESS;
 

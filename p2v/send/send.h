@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "cli.h"
+#include "qcow2.h"
 #include "sink.h"
 
 struct send_options {
@@ -13,6 +14,9 @@ struct send_options {
   const char *format;           /* --source-format, NULL: detect */
   struct qcow2_options qcow2;   /* --cluster-size, --compress */
   bool sync;                    /* --sync */
+  const char *name;             /* --name */
+  const char *token;            /* --token, --token-file, $P2V_TOKEN */
+  double bandwidth;             /* --bandwidth, MB/s; 0: no limit */
 };
 
 extern volatile sig_atomic_t send_interrupted;
@@ -21,5 +25,15 @@ extern volatile sig_atomic_t send_interrupted;
  * error recorded.
  */
 int send_to_file (const struct send_options *opts, const char *source);
+
+/* Stream the N SOURCES to p2v-recv at OPTS->to (tcp://, ssh:// or -).
+ * Returns 0 or -1 with an error recorded.
+ */
+int send_to_stream (const struct send_options *opts, char **sources, size_t n);
+
+/* The disks `auto` stands for (see auto.c).  Sets *DISKS (caller frees
+ * each and the array) and *N; -1 with an error recorded if there are none.
+ */
+int send_auto_disks (char ***disks, size_t *n);
 
 #endif /* P2V_SEND_H */

@@ -18,6 +18,7 @@ write_image (const struct write_options *opts, const char *image,
   };
   struct source *src = NULL;
   struct sink *dst = NULL;
+  struct copy_options copts = { .cancel = &write_interrupted };
   struct copy_result res;
   struct progress progress;
   int ret = -1;
@@ -35,7 +36,7 @@ write_image (const struct write_options *opts, const char *image,
 
   progress_start (&progress, cli_progress_mode (&opts->cli), "v2p-write",
                   src->size);
-  if (copy_disk (src, dst, &progress, &write_interrupted, &res) == -1)
+  if (copy_disk (src, dst, &progress, &copts, &res) == -1)
     goto out;
   cli_report_copy (&opts->cli, src, dst, &res, progress_elapsed (&progress));
   ret = 0;

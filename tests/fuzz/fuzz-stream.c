@@ -1,0 +1,90 @@
+/* libFuzzer target for the stream protocol's parsers (imaging/wire.c,
+ * imaging/stream.c): what p2v-recv and p2v-send decode from the wire.
+ *
+ * The first WIRE_HEADER_SIZE bytes go to the frame header check; the next
+ * byte picks a message type, and the rest is its payload for that type's
+ * decoder.  (The frame checksum would keep the fuzzer from ever reaching
+ * the decoders through wire_recv, so they are fed directly.)  Every error
+ * must be one line of text.
+ *
+ *   make tests/fuzz/fuzz-stream
+ *   tests/fuzz/fuzz-stream tests/fuzz/fuzz-stream-corpus
+ */
+#include "stream.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "wire.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static void
+check_message (int r)
+{
+  const char *m = error_message ();
+
+  if (r == -1 && (m[0] == '\0' || strchr (m, '\n') != NULL)) {
+    fprintf (stderr, "fuzz-stream: bad error message: '%s'\n", m);
+    abort ();
+  }
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  unsigned char hash[STREAM_MAC_SIZE];
+  struct stream_hello h;
+  struct stream_challenge c;
+  struct stream_welcome wl;
+  struct frame f;
+  unsigned type, flags;
+  size_t len;
+
+  if (size < WIRE_HEADER_SIZE + 1)
+    return 0;
+  error ("%s", "");
+  check_message (wire_check_header (data, &type, &flags, &len));
+
+  f.type = data[WIRE_HEADER_SIZE] % 4;
+  f.flags = 0;
+  f.payload = data + WIRE_HEADER_SIZE + 1;
+  f.len = size - WIRE_HEADER_SIZE - 1;
+  switch (f.type) {
+  case 0:
+    f.type = STREAM_HELLO;
+    check_message (stream_decode_hello (&f, &h, hash));
+    break;
+  case 1:
+    f.type = STREAM_CHALLENGE;
+    check_message (stream_decode_challenge (&f, &c));
+    break;
+  case 2:
+    /* A WELCOME is judged against a HELLO: use one of two disks. */
+    memset (&h, 0, sizeof h);
+    h.n_disks = 2;
+    h.disks[0].size = 1 << 20;
+    h.disks[1].size = 1ULL << 40;
+    f.type = STREAM_WELCOME;
+    check_message (stream_decode_welcome (&f, &h, &wl));
+    break;
+  default:
+    /* A HELLO that did decode must hold only names safe as file names. */
+    f.type = STREAM_HELLO;
+    if (stream_decode_hello (&f, &h, hash) == 0) {
+      uint32_t i;
+
+      if (!stream_name_ok (h.name))
+        abort ();
+      for (i = 0; i < h.n_disks; i++)
+        if (!stream_name_ok (h.disks[i].name)
+            || strchr (h.disks[i].name, '/') != NULL)
+          abort ();
+    }
+    break;
+  }
+  return 0;
+}
