@@ -29,6 +29,7 @@
 #include "error.h"
 #include "file.h"
 #include "inventory.h"
+#include "progress.h"
 #include "qcow2.h"
 #include "sink.h"
 
@@ -43,6 +44,8 @@ struct disk_state {
   uint64_t resume;              /* where the sender is to start */
   uint64_t next;                /* the next offset expected */
   uint64_t checkpointed;        /* offset of the last checkpoint */
+  struct progress progress;     /* lines for scripts, or nothing */
+  char label[2 * STREAM_MAX_NAME + 2];  /* MACHINE-DISK */
   bool done;
 };
 
@@ -337,6 +340,19 @@ on_disk (struct session *s, const struct frame *f)
       return -1;
   }
   s->current = (int) i;
+  /* Several senders may be at work: no bars, only lines for scripts. */
+  {
+    /* Built aside: GCC cannot tell d->label from the names in s. */
+    char label[sizeof d->label];
+
+    snprintf (label, sizeof label, "%s-%s", s->h.name, s->h.disks[i].name);
+    memcpy (d->label, label, sizeof label);
+  }
+  progress_start (&d->progress,
+                  s->opts->cli.machine_readable ? PROGRESS_MACHINE
+                                                : PROGRESS_NONE,
+                  d->label, s->h.disks[i].size);
+  progress_update (&d->progress, d->next);
   return 0;
 }
 
@@ -372,6 +388,7 @@ static int
 after_range (struct session *s, struct disk_state *d, uint64_t len)
 {
   d->next += len;
+  progress_update (&d->progress, d->next);
   if (d->next - d->checkpointed >= RECV_CHECKPOINT_BYTES
       && !(s->h.flags & STREAM_HELLO_ONEWAY))
     return checkpoint (d);
@@ -477,6 +494,7 @@ on_disk_end (struct session *s, const struct frame *f)
                       s->h.disks[i].name, theirs, mine);
   if (d->sink->ops->finish (d->sink) == -1)
     return -1;
+  progress_end (&d->progress);
   sink_free (d->sink);
   d->sink = NULL;
   d->done = true;

@@ -360,7 +360,7 @@ send_disk (struct wire *w, const struct send_options *opts, struct source *src,
                        stats);
   if (k == NULL)
     goto out;
-  snprintf (label, sizeof label, "p2v-send %s", d->name);
+  snprintf (label, sizeof label, "%s", d->name);
   progress_start (&progress, cli_progress_mode (&opts->cli), label, d->size);
   if (copy_disk (src, k, &progress, &copts, &res) == -1)
     goto out;
