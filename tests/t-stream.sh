@@ -59,3 +59,10 @@ expect_error "wants a token" p2v-send a.raw --to "$dest" --name intruder
 mkdir piped
 p2v-send a.raw --to - --name piped -q | $VG p2v-recv --stdio --out piped
 qemu-img compare -q a.raw piped/piped/piped-a.qcow2
+
+# A qcow2 source travels too (the inventory then describes the machine
+# only: libparted cannot look inside qcow2).
+p2v-send a.raw --to a.qcow2
+mkdir fromq
+p2v-send a.qcow2 --to - --name q -q | p2v-recv --stdio --out fromq
+qemu-img compare -q a.raw fromq/q/q-a.qcow2

@@ -292,9 +292,12 @@ handshake (struct wire *w, const struct connection *c,
   return 0;
 }
 
-/* The hardware inventory of this machine and the disks, as XML. */
+/* The hardware inventory of this machine and the disks, as XML.  If it
+ * cannot be collected, the disks still travel, with a warning.
+ */
 static int
-send_inventory (struct wire *w, char **sources, size_t n)
+send_inventory (struct wire *w, const struct send_options *opts,
+                char **sources, size_t n)
 {
   struct inventory inv;
   char *xml = NULL;
@@ -303,11 +306,13 @@ send_inventory (struct wire *w, char **sources, size_t n)
   int ret = -1;
 
   memset (&inv, 0, sizeof inv);
-  if (inventory_collect (&inv, sources, n) == -1)
+  if (inventory_collect (&inv, sources, n) == -1
+      || (xml = inventory_to_xml (&inv, &len)) == NULL) {
+    fprintf (stderr, "%s: warning: no hardware inventory: %s\n",
+             opts->cli.prog, error_message ());
+    ret = 0;
     goto out;
-  xml = inventory_to_xml (&inv, &len);
-  if (xml == NULL)
-    goto out;
+  }
   zlen = ZSTD_compressBound (len);
   if (len > STREAM_MAX_INVENTORY || zlen > WIRE_MAX_PAYLOAD) {
     error ("the inventory is too large to send (%zu bytes)", len);
@@ -460,8 +465,19 @@ send_to_stream (const struct send_options *opts, char **sources,
   if (handshake (&w, &c, opts, &h, &wl) == -1)
     goto out;
   progress_start (&total, PROGRESS_NONE, "p2v-send", 0);
-  if (send_inventory (&w, sources, n_sources) == -1)
-    goto out;
+  {
+    /* The inventory describes raw disks (libparted cannot look inside a
+     * qcow2 image).  Without one the disks still travel: say so.
+     */
+    char *raw[STREAM_MAX_DISKS];
+    size_t n_raw = 0;
+
+    for (i = 0; i < n_sources; i++)
+      if (strcmp (src[i]->ops->format, "raw") == 0)
+        raw[n_raw++] = sources[i];
+    if (send_inventory (&w, opts, raw, n_raw) == -1)
+      goto out;
+  }
   for (i = 0; i < h.n_disks; i++)
     if (send_disk (&w, opts, src[i], i, &h.disks[i], wl.resume[i], &stats)
         == -1)
