@@ -10,6 +10,7 @@
 # identically too.
 . "$(dirname "$0")/functions.sh"
 requires qemu-img
+! is_fast_tier || skip "the full-size inputs are for the full run (make check)"
 
 # check_input RAW: the round trip, then the input is removed.
 check_input ()
