@@ -167,6 +167,7 @@ fuzz: deps $(FUZZ_TARGETS)
 bench: deps
 	$(MAKE) all
 	bench/imaging.sh
+	bench/stream.sh
 
 demo: deps
 	$(MAKE) all

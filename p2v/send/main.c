@@ -73,7 +73,7 @@ usage (FILE *fp, int exitcode)
 "  --token TOKEN          the receiver's token (or $P2V_TOKEN)\n"
 "  --token-file FILE      read the token from FILE\n"
 "  --compress METHOD[:LEVEL]\n"
-"                         none, zlib or zstd.  For a stream: zstd (level 3)\n"
+"                         none, zlib or zstd.  For a stream: zstd (level 1)\n"
 "                         by default, or none.  For an image: compressed\n"
 "                         clusters, none by default\n"
 "  --bandwidth MB/s       send at most this many megabytes a second\n"
