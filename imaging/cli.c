@@ -1,6 +1,7 @@
 /* p2vkit: what every program's main() shares (see cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,22 @@ enum progress_mode
 cli_progress_mode (const struct cli *cli)
 {
   return progress_mode_for (cli->quiet, cli->machine_readable);
+}
+
+int
+cli_read_token_file (const char *path, char *buf, size_t size)
+{
+  FILE *fp = fopen (path, "r");
+
+  if (fp == NULL)
+    return error_errno (errno, "--token-file: %s", path);
+  if (fgets (buf, (int) size, fp) == NULL)
+    buf[0] = '\0';
+  fclose (fp);
+  buf[strcspn (buf, "\r\n")] = '\0';
+  if (buf[0] == '\0')
+    return error ("--token-file: %s: no token in it", path);
+  return 0;
 }
 
 void
@@ -94,4 +111,19 @@ cli_report_copy (const struct cli *cli, const struct source *src,
              cli->prog, src->name, dst->name, size_human (src->size, size),
              size_human (res->bytes_data, data),
              size_human (dst->bytes_written, written), seconds, res->digest);
+}
+
+int
+cli_copy (const struct cli *cli, const char *label, struct source *src,
+          struct sink *dst, const volatile sig_atomic_t *cancel)
+{
+  struct copy_options copts = { .cancel = cancel };
+  struct progress progress;
+  struct copy_result res;
+
+  progress_start (&progress, cli_progress_mode (cli), label, src->size);
+  if (copy_disk (src, dst, &progress, &copts, &res) == -1)
+    return -1;
+  cli_report_copy (cli, src, dst, &res, progress_elapsed (&progress));
+  return 0;
 }

@@ -68,6 +68,11 @@ void cli_common_option (struct cli *cli, int c,
 /* How to show progress, from the options (see progress.h). */
 enum progress_mode cli_progress_mode (const struct cli *cli);
 
+/* Read a token from the first line of PATH into BUF (SIZE bytes).
+ * Returns 0, or -1 with an error recorded ("--token-file: PATH: ...").
+ */
+int cli_read_token_file (const char *path, char *buf, size_t size);
+
 /* Print "PROG: MESSAGE" with the message recorded last (error.h). */
 void cli_report_error (const struct cli *cli);
 
@@ -85,5 +90,13 @@ void cli_catch_signals (volatile sig_atomic_t *flag);
 void cli_report_copy (const struct cli *cli, const struct source *src,
                       const struct sink *dst, const struct copy_result *res,
                       double seconds);
+
+/* The whole of a one-disk copy: copy SRC into DST (copy_disk), with
+ * progress labelled LABEL as the options say, stopping when *CANCEL is
+ * set, then report it (cli_report_copy).  Returns 0 or -1 with an error
+ * recorded.
+ */
+int cli_copy (const struct cli *cli, const char *label, struct source *src,
+              struct sink *dst, const volatile sig_atomic_t *cancel);
 
 #endif /* P2V_CLI_H */

@@ -56,8 +56,8 @@ out:
   return -1;
 }
 
-static int
-sync_parent_dir (const char *path)
+int
+file_sync_dir (const char *path)
 {
   char *copy = strdup (path);
   int fd, r = 0;
@@ -102,7 +102,7 @@ file_commit (int fd, const char *tmp_path, const char *path,
     return error_errno (errno, "%s: rename to %s", tmp_path, path);
   }
   if (opts->sync)
-    return sync_parent_dir (path);
+    return file_sync_dir (path);
   return 0;
 }
 

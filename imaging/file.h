@@ -31,6 +31,11 @@ int file_create_temp (const char *path, bool force, char **final_path,
 int file_commit (int fd, const char *tmp_path, const char *path,
                  const struct sink_options *opts);
 
+/* Make the directory entry of PATH durable: fsync its directory.
+ * Returns 0, or -1 with an error recorded.
+ */
+int file_sync_dir (const char *path);
+
 /* pwrite all of BUF, retrying short writes and EINTR.  Returns 0, or -1
  * with an error recorded ("write at offset N: why").
  */

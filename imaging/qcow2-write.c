@@ -60,7 +60,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -952,23 +951,6 @@ build_state (const struct qcow2_sink *q, const void *extra, size_t extra_len,
   return buf;
 }
 
-static int
-sync_parent_dir (const char *path)
-{
-  char *copy = strdup (path);
-  int fd, r = 0;
-
-  if (copy == NULL)
-    return error ("%s: out of memory", path);
-  fd = open (dirname (copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd == -1 || fsync (fd) == -1)
-    r = error_errno (errno, "%s: sync directory", path);
-  if (fd >= 0)
-    close (fd);
-  free (copy);
-  return r;
-}
-
 /* Write BUF as the new NAME.part.state: all of it or nothing. */
 static int
 save_state (struct qcow2_sink *q, const unsigned char *buf, size_t len)
@@ -998,7 +980,7 @@ save_state (struct qcow2_sink *q, const unsigned char *buf, size_t len)
     error_errno (errno, "%s: rename to %s", tmp, q->state_path);
     goto out;
   }
-  r = sync_parent_dir (q->state_path);
+  r = file_sync_dir (q->state_path);
 
 out:
   if (fd >= 0)

@@ -4,12 +4,26 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "copy.h"
 #include "error.h"
 #include "file.h"
-#include "progress.h"
 #include "qcow2.h"
 #include "source.h"
+
+uint64_t
+send_disk_size (const struct send_options *opts, const char *source,
+                const struct source *src)
+{
+  uint64_t size = (src->size + QCOW2_SIZE_ALIGNMENT - 1) / QCOW2_SIZE_ALIGNMENT
+    * QCOW2_SIZE_ALIGNMENT;
+
+  if (size != src->size && !opts->cli.quiet)
+    fprintf (stderr,
+             "%s: warning: %s: %" PRIu64 " bytes is not a whole number of "
+             "%d-byte sectors: the image is padded with zeros to %" PRIu64
+             " bytes\n",
+             opts->cli.prog, source, src->size, QCOW2_SIZE_ALIGNMENT, size);
+  return size;
+}
 
 int
 send_to_file (const struct send_options *opts, const char *source)
@@ -20,10 +34,6 @@ send_to_file (const struct send_options *opts, const char *source)
   };
   struct source *src = NULL;
   struct sink *dst = NULL;
-  struct copy_options copts = { .cancel = &send_interrupted };
-  struct copy_result res;
-  struct progress progress;
-  uint64_t size;
   int ret = -1;
 
   if (file_same (source, opts->to)) {
@@ -33,24 +43,11 @@ send_to_file (const struct send_options *opts, const char *source)
   src = source_open (source, opts->format);
   if (src == NULL)
     goto out;
-  size = (src->size + QCOW2_SIZE_ALIGNMENT - 1) / QCOW2_SIZE_ALIGNMENT
-    * QCOW2_SIZE_ALIGNMENT;
-  if (size != src->size && !opts->cli.quiet)
-    fprintf (stderr,
-             "%s: warning: %s: %" PRIu64 " bytes is not a whole number of "
-             "%d-byte sectors: the image is padded with zeros to %" PRIu64
-             " bytes\n",
-             opts->cli.prog, source, src->size, QCOW2_SIZE_ALIGNMENT, size);
-  dst = qcow2_sink_create (opts->to, size, &opts->qcow2, &sopts);
+  dst = qcow2_sink_create (opts->to, send_disk_size (opts, source, src),
+                           &opts->qcow2, &sopts);
   if (dst == NULL)
     goto out;
-
-  progress_start (&progress, cli_progress_mode (&opts->cli), "p2v-send",
-                  src->size);
-  if (copy_disk (src, dst, &progress, &copts, &res) == -1)
-    goto out;
-  cli_report_copy (&opts->cli, src, dst, &res, progress_elapsed (&progress));
-  ret = 0;
+  ret = cli_copy (&opts->cli, "p2v-send", src, dst, &send_interrupted);
 
 out:
   sink_free (dst);

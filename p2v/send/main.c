@@ -144,16 +144,9 @@ static int
 read_token_file (const char *path)
 {
   static char token[256];
-  FILE *fp = fopen (path, "r");
 
-  if (fp == NULL)
-    return error_errno (errno, "--token-file: %s", path);
-  if (fgets (token, sizeof token, fp) == NULL)
-    token[0] = '\0';
-  fclose (fp);
-  token[strcspn (token, "\r\n")] = '\0';
-  if (token[0] == '\0')
-    return error ("--token-file: %s: no token in it", path);
+  if (cli_read_token_file (path, token, sizeof token) == -1)
+    return -1;
   opts.token = token;
   return 0;
 }

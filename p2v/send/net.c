@@ -236,6 +236,23 @@ machine_name (const struct send_options *opts, char name[STREAM_MAX_NAME + 1])
   return 0;
 }
 
+/* The receiver's next frame into *F; its ERROR, or its going away, is
+ * an error.
+ */
+static int
+recv_reply (struct wire *w, const struct connection *c, struct frame *f)
+{
+  int r = wire_recv (w, f);
+
+  if (r == 0)
+    return error ("%s: the receiver closed the connection", c->peer);
+  if (r == -1)
+    return -1;
+  if (f->type == STREAM_ERROR)
+    return stream_peer_error (w, f);
+  return 0;
+}
+
 /* The handshake, up to WELCOME. */
 static int
 handshake (struct wire *w, const struct connection *c,
@@ -245,7 +262,6 @@ handshake (struct wire *w, const struct connection *c,
   unsigned char hello_hash[STREAM_MAC_SIZE], mac[STREAM_MAC_SIZE];
   struct stream_challenge ch;
   struct frame f;
-  int r;
 
   if (stream_send_hello (w, h, hello_hash) == -1)
     return -1;
@@ -255,13 +271,8 @@ handshake (struct wire *w, const struct connection *c,
     return 0;
   }
 
-  r = wire_recv (w, &f);
-  if (r == 0)
-    return error ("%s: the receiver closed the connection", c->peer);
-  if (r == -1)
+  if (recv_reply (w, c, &f) == -1)
     return -1;
-  if (f.type == STREAM_ERROR)
-    return stream_peer_error (w, &f);
   if (stream_decode_challenge (&f, &ch) == -1)
     return error_prefix ("%s", c->peer);
   if (ch.auth) {
@@ -274,13 +285,8 @@ handshake (struct wire *w, const struct connection *c,
       return -1;
   }
 
-  r = wire_recv (w, &f);
-  if (r == 0)
-    return error ("%s: the receiver closed the connection", c->peer);
-  if (r == -1)
+  if (recv_reply (w, c, &f) == -1)
     return -1;
-  if (f.type == STREAM_ERROR)
-    return stream_peer_error (w, &f);
   if (stream_decode_welcome (&f, h, wl) == -1)
     return error_prefix ("%s", c->peer);
   /* The receiver proves it knows the token too. */
@@ -296,8 +302,8 @@ handshake (struct wire *w, const struct connection *c,
  * cannot be collected, the disks still travel, with a warning.
  */
 static int
-send_inventory (struct wire *w, const struct send_options *opts,
-                char **sources, size_t n)
+send_inventory (struct wire *w, const struct send_options *opts, char **sources,
+                size_t n)
 {
   struct inventory inv;
   char *xml = NULL;
@@ -308,8 +314,8 @@ send_inventory (struct wire *w, const struct send_options *opts,
   memset (&inv, 0, sizeof inv);
   if (inventory_collect (&inv, sources, n) == -1
       || (xml = inventory_to_xml (&inv, &len)) == NULL) {
-    fprintf (stderr, "%s: warning: no hardware inventory: %s\n",
-             opts->cli.prog, error_message ());
+    fprintf (stderr, "%s: warning: no hardware inventory: %s\n", opts->cli.prog,
+             error_message ());
     ret = 0;
     goto out;
   }
@@ -425,9 +431,7 @@ send_to_stream (const struct send_options *opts, char **sources,
         snprintf (d->name + len, STREAM_MAX_NAME + 1 - len, "-%" PRIu32, i);
         j = (uint32_t) -1;      /* check again from the start */
       }
-    /* Whole sectors, as for a local image: the copy pads the last. */
-    d->size = (src[i]->size + QCOW2_SIZE_ALIGNMENT - 1) / QCOW2_SIZE_ALIGNMENT
-      * QCOW2_SIZE_ALIGNMENT;
+    d->size = send_disk_size (opts, sources[i], src[i]);
     d->sector_size = QCOW2_SIZE_ALIGNMENT;
     if (d->size == 0 || d->size > STREAM_MAX_DISK_SIZE) {
       error ("%s: size %" PRIu64 " cannot be sent", sources[i], d->size);

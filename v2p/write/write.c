@@ -1,10 +1,8 @@
 /* v2p-write: one image onto one target. */
 #include "write.h"
 
-#include "copy.h"
 #include "error.h"
 #include "file.h"
-#include "progress.h"
 #include "sink.h"
 #include "source.h"
 
@@ -18,9 +16,6 @@ write_image (const struct write_options *opts, const char *image,
   };
   struct source *src = NULL;
   struct sink *dst = NULL;
-  struct copy_options copts = { .cancel = &write_interrupted };
-  struct copy_result res;
-  struct progress progress;
   int ret = -1;
 
   if (file_same (image, target)) {
@@ -34,12 +29,7 @@ write_image (const struct write_options *opts, const char *image,
   if (dst == NULL)
     goto out;
 
-  progress_start (&progress, cli_progress_mode (&opts->cli), "v2p-write",
-                  src->size);
-  if (copy_disk (src, dst, &progress, &copts, &res) == -1)
-    goto out;
-  cli_report_copy (&opts->cli, src, dst, &res, progress_elapsed (&progress));
-  ret = 0;
+  ret = cli_copy (&opts->cli, "v2p-write", src, dst, &write_interrupted);
 
 out:
   sink_free (dst);
