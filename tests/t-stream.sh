@@ -34,6 +34,15 @@ P2V_TOKEN=$token p2v-send b.raw --to "$dest" --name web3 -q
 qemu-img compare -q a.raw out/web2/web2-a.qcow2
 qemu-img compare -q b.raw out/web3/web3-b.qcow2
 
+# A bandwidth cap and no compression change nothing in the result.
+p2v-send b.raw --to "$dest" --token "$token" --name capped -q \
+  --bandwidth 200 --compress none
+qemu-img compare -q b.raw out/capped/capped-b.qcow2
+expect_error "--bandwidth: 'fast'" \
+  p2v-send b.raw --to "$dest" --token "$token" --bandwidth fast
+expect_error "a stream is compressed with zstd or not at all" \
+  p2v-send b.raw --to "$dest" --token "$token" --compress zlib
+
 # Three senders at once.
 for n in 1 2 3; do
   p2v-send a.raw b.raw --to "$dest" --token "$token" --name db$n -q &
