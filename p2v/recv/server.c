@@ -96,17 +96,36 @@ peer_name (const struct sockaddr_storage *ss, socklen_t len, char *out,
     snprintf (out, out_len, "a sender");
 }
 
-/* Collect finished children, saying how each went. */
-static void
+/* Collect finished children, saying how each went.  Returns how many. */
+static unsigned
 reap (bool verbose)
 {
+  unsigned n = 0;
   int status;
   pid_t pid;
 
-  while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+  while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+    n++;
     if (verbose)
       fprintf (stderr, "p2v-recv: session %d ended with status %d\n", (int) pid,
                WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  }
+  return n;
+}
+
+/* Too many senders at once: tell this one, briefly, and let it go. */
+static void
+refuse_busy (int fd, const char *peer)
+{
+  struct wire w;
+
+  if (wire_init (&w, fd, fd, peer) == -1)
+    return;
+  w.timeout = 1;
+  stream_send_error (&w,
+                     "the receiver is busy with other senders: try "
+                     "again later");
+  wire_free (&w);
 }
 
 int
@@ -116,6 +135,7 @@ recv_listen (const struct recv_options *opts)
   struct sockaddr_storage ss;
   socklen_t len;
   int lfd, cfd, ret = -1;
+  unsigned sessions = 0;
   bool told;
   pid_t pid;
 
@@ -133,13 +153,19 @@ recv_listen (const struct recv_options *opts)
     cfd = accept4 (lfd, (struct sockaddr *) &ss, &len, SOCK_CLOEXEC);
     if (cfd == -1) {
       if (errno == EINTR) {
-        reap (opts->cli.verbose);
+        sessions -= reap (opts->cli.verbose);
         continue;
       }
       error_errno (errno, "accept");
       goto out;
     }
     peer_name (&ss, len, peer, sizeof peer);
+    sessions -= reap (opts->cli.verbose);
+    if (sessions >= RECV_MAX_SESSIONS) {
+      refuse_busy (cfd, peer);
+      close (cfd);
+      continue;
+    }
     if (opts->once) {
       ret = recv_session (opts, cfd, cfd, peer, true, &told);
       close (cfd);
@@ -160,7 +186,7 @@ recv_listen (const struct recv_options *opts)
       _exit (EXIT_SUCCESS);
     }
     close (cfd);
-    reap (opts->cli.verbose);
+    sessions++;
   }
   error ("interrupted");
 

@@ -603,7 +603,10 @@ recv_session (const struct recv_options *opts, int rfd, int wfd,
 
   if (wire_init (&s.w, rfd, wfd, peer) == -1)
     return -1;
-  s.w.timeout = RECV_TIMEOUT;
+  /* Whoever connects must speak up quickly; a sender who has, may then
+   * pause for longer (a slow disk, a busy link).
+   */
+  s.w.timeout = RECV_HANDSHAKE_TIMEOUT;
   s.buf = malloc (STREAM_MAX_DATA);
   s.dctx = ZSTD_createDCtx ();
   if (s.buf == NULL || s.dctx == NULL) {
@@ -616,6 +619,7 @@ recv_session (const struct recv_options *opts, int rfd, int wfd,
   oneway = true;
   if (handshake (&s, auth, &oneway) == -1)
     goto out;
+  s.w.timeout = RECV_TIMEOUT;
   if (receive_frames (&s) == -1)
     goto out;
   if (!oneway && wire_send (&s.w, STREAM_DONE, 0, NULL, 0) == -1)
