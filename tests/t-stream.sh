@@ -75,3 +75,11 @@ p2v-send a.raw --to a.qcow2
 mkdir fromq
 p2v-send a.qcow2 --to - --name q -q | p2v-recv --stdio --out fromq
 qemu-img compare -q a.raw fromq/q/q-a.qcow2
+
+# Two sources of one name: the second is numbered.
+mkdir d1 d2 twins
+cp b.raw d1/x.raw
+cp b.raw d2/x.raw
+p2v-send d1/x.raw d2/x.raw --to - --name twin -q | p2v-recv --stdio --out twins
+qemu-img compare -q b.raw twins/twin/twin-x.qcow2
+qemu-img compare -q b.raw twins/twin/twin-x-1.qcow2

@@ -212,6 +212,18 @@ disk_name (const char *path, char name[STREAM_MAX_NAME + 1])
     name[0] = 'd';
 }
 
+/* Does one of the first N disks of H have NAME? */
+static bool
+name_taken (const struct stream_hello *h, uint32_t n, const char *name)
+{
+  uint32_t j;
+
+  for (j = 0; j < n; j++)
+    if (strcmp (h->disks[j].name, name) == 0)
+      return true;
+  return false;
+}
+
 /* The machine's name: --name, or the host name. */
 static int
 machine_name (const struct send_options *opts, char name[STREAM_MAX_NAME + 1])
@@ -407,7 +419,7 @@ send_to_stream (const struct send_options *opts, char **sources,
   struct wire w = { .rbuf = NULL };
   struct progress total;
   struct frame f;
-  uint32_t i, j;
+  uint32_t i;
   int ret = -1, r;
 
   if (n_sources > STREAM_MAX_DISKS)
@@ -422,15 +434,18 @@ send_to_stream (const struct send_options *opts, char **sources,
     if (src[i] == NULL)
       goto out;
     disk_name (sources[i], d->name);
-    for (j = 0; j < i; j++)
-      if (strcmp (h.disks[j].name, d->name) == 0) {
-        size_t len = strlen (d->name);
+    if (name_taken (&h, i, d->name)) {
+      /* Two sources of one name (/dev/sda and img/sda): number this one. */
+      size_t len = strlen (d->name);
 
-        if (len > STREAM_MAX_NAME - 4)
-          len = STREAM_MAX_NAME - 4;
-        snprintf (d->name + len, STREAM_MAX_NAME + 1 - len, "-%" PRIu32, i);
-        j = (uint32_t) -1;      /* check again from the start */
+      if (len > STREAM_MAX_NAME - 4)
+        len = STREAM_MAX_NAME - 4;
+      snprintf (d->name + len, STREAM_MAX_NAME + 1 - len, "-%" PRIu32, i);
+      if (name_taken (&h, i, d->name)) {
+        error ("%s: cannot find the disk a name of its own", sources[i]);
+        goto out;
       }
+    }
     d->size = send_disk_size (opts, sources[i], src[i]);
     d->sector_size = QCOW2_SIZE_ALIGNMENT;
     if (d->size == 0 || d->size > STREAM_MAX_DISK_SIZE) {
