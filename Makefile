@@ -38,6 +38,11 @@ P2V_SRCS = $(wildcard p2v/common/*.c)
 P2V_OBJS = $(P2V_SRCS:.c=.o)
 LIBP2V = p2v/common/libp2v.a
 P2V_CFLAGS = -Ip2v/common
+# The guest fixup's rules (device name rewrites), on top of imaging/.
+FIXUP_SRCS = $(wildcard fixup/*.c)
+FIXUP_OBJS = $(FIXUP_SRCS:.c=.o)
+LIBFIXUP = fixup/libfixup.a
+FIXUP_CFLAGS = -Ifixup
 # The inventory schema is built into the programs (inventory-schema.c).
 INVENTORY_SCHEMA = templates/inventory.rng
 SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"'
@@ -76,6 +81,13 @@ $(LIBP2V): $(P2V_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+fixup/%.o: fixup/%.c $(wildcard fixup/*.h) $(wildcard imaging/*.h)
+	$(CC) $(ALL_CFLAGS) $(FIXUP_CFLAGS) -c -o $@ $<
+
+$(LIBFIXUP): $(FIXUP_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
 # p2v/common/libp2v.a comes before libimaging.a, which it uses.
 define program_rule
 bin/$(2): $$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)) $(if $(filter p2v/%,$(1)),$$(LIBP2V)) $$(LIBIMAGING)
@@ -86,8 +98,9 @@ $(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter 
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
-tests/unit/test-%: tests/unit/test-%.c $(LIBP2V) $(LIBIMAGING) $(wildcard p2v/common/*.h)
-	$(CC) $(ALL_CFLAGS) $(P2V_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS)
+tests/unit/test-%: tests/unit/test-%.c $(LIBFIXUP) $(LIBP2V) $(LIBIMAGING) \
+  $(wildcard p2v/common/*.h) $(wildcard fixup/*.h)
+	$(CC) $(ALL_CFLAGS) $(P2V_CFLAGS) $(FIXUP_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS)
 
 deps:
 	scripts/deps check
@@ -127,20 +140,22 @@ format:
 
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DP2V_VERSION='"$(VERSION)"' \
-	-Iimaging $(P2V_CFLAGS) $(SCHEMA_CFLAGS) -g -O1 \
+	-Iimaging $(P2V_CFLAGS) $(FIXUP_CFLAGS) $(SCHEMA_CFLAGS) -g -O1 \
 	-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 FUZZ_SECONDS ?= 60
 
-# imaging/ and p2v/common/ built for fuzzing, as archives: each target
+# imaging/, p2v/common/ and fixup/ built for fuzzing, as archives: each target
 # links only the objects it uses (a target that does not collect an
 # inventory does not load libparted, whose start-up code trips ASan on
 # machines without DMI tables).
 FUZZ_OBJDIR = tests/fuzz/obj
 FUZZ_IMAGING_OBJS = $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(IMAGING_SRCS))
 FUZZ_P2V_OBJS = $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(P2V_SRCS))
-FUZZ_ARCHIVES = $(FUZZ_OBJDIR)/libp2v.a $(FUZZ_OBJDIR)/libimaging.a
+FUZZ_FIXUP_OBJS = $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(FIXUP_SRCS))
+FUZZ_ARCHIVES = $(FUZZ_OBJDIR)/libfixup.a $(FUZZ_OBJDIR)/libp2v.a \
+	$(FUZZ_OBJDIR)/libimaging.a
 
-$(FUZZ_OBJDIR)/%.o: %.c $(wildcard imaging/*.h p2v/common/*.h)
+$(FUZZ_OBJDIR)/%.o: %.c $(wildcard imaging/*.h p2v/common/*.h fixup/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
@@ -151,6 +166,10 @@ $(FUZZ_OBJDIR)/libimaging.a: $(FUZZ_IMAGING_OBJS)
 	ar rcs $@ $^
 
 $(FUZZ_OBJDIR)/libp2v.a: $(FUZZ_P2V_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_OBJDIR)/libfixup.a: $(FUZZ_FIXUP_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -178,6 +197,7 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
 
 clean:
-	rm -f imaging/*.o imaging/*.a p2v/common/*.o p2v/common/*.a $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p)))/*.o) \
+	rm -f imaging/*.o imaging/*.a p2v/common/*.o p2v/common/*.a \
+	  fixup/*.o fixup/*.a $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p)))/*.o) \
 	  $(BINS) $(UNIT_BINS) $(FUZZ_TARGETS)
 	rm -rf tests/fuzz/*-work $(FUZZ_OBJDIR)
