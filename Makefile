@@ -17,7 +17,7 @@ BINDIR ?= $(PREFIX)/bin
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARNFLAGS = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes
-PKGS = libzstd zlib libxxhash libsodium libxml-2.0 blkid libparted
+PKGS = libzstd zlib libxxhash libsodium libxml-2.0 blkid libparted libguestfs
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
@@ -48,9 +48,10 @@ INVENTORY_SCHEMA = templates/inventory.rng
 SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"'
 
 # Every program: bin/NAME built from the .c files in its folder.  The
-# programs under p2v/ also link p2v/common/libp2v.a.
+# programs under p2v/ also link p2v/common/libp2v.a; those under fixup/ link
+# fixup/libfixup.a and libp2v.a (the inventory) too.
 PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
-	v2p/write:v2p-write
+	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup
 BINS = $(foreach p,$(PROGRAMS),bin/$(word 2,$(subst :, ,$(p))))
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
@@ -90,11 +91,11 @@ $(LIBFIXUP): $(FIXUP_OBJS)
 
 # p2v/common/libp2v.a comes before libimaging.a, which it uses.
 define program_rule
-bin/$(2): $$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)) $(if $(filter p2v/%,$(1)),$$(LIBP2V)) $$(LIBIMAGING)
+bin/$(2): $$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)) $(if $(filter fixup/%,$(1)),$$(LIBFIXUP)) $(if $(filter p2v/% fixup/%,$(1)),$$(LIBP2V)) $$(LIBIMAGING)
 	@mkdir -p bin
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
-$(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter p2v/%,$(1)),$$(wildcard p2v/common/*.h))
-	$$(CC) $$(ALL_CFLAGS) -I$(1) $(if $(filter p2v/%,$(1)),$$(P2V_CFLAGS)) -c -o $$@ $$<
+$(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter p2v/% fixup/%,$(1)),$$(wildcard p2v/common/*.h)) $(if $(filter fixup/%,$(1)),$$(wildcard fixup/*.h))
+	$$(CC) $$(ALL_CFLAGS) -I$(1) $(if $(filter p2v/% fixup/%,$(1)),$$(P2V_CFLAGS)) $(if $(filter fixup/%,$(1)),$$(FIXUP_CFLAGS)) -c -o $$@ $$<
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
