@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "copy.h"
 #include "digest.h"
 #include "error.h"
@@ -18,17 +19,6 @@
 #include "sink.h"
 #include "size.h"
 #include "source.h"
-
-static int failures;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,        \
-               #cond);                                                         \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
 
 static void
 test_size (void)
@@ -258,10 +248,5 @@ main (void)
   test_qcow2_roundtrip (21, QCOW2_COMPRESS_ZSTD, 9 * 1024 * 1024);
   test_no_replace ();
 
-  if (failures) {
-    fprintf (stderr, "%d checks failed\n", failures);
-    return 1;
-  }
-  printf ("all checks passed\n");
-  return 0;
+  return check_exit ();
 }

@@ -19,23 +19,13 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
+#include "check.h"
 #include "copy.h"
 #include "digest.h"
 #include "error.h"
 #include "qcow2.h"
 #include "sink.h"
 #include "source.h"
-
-static int failures;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,        \
-               #cond);                                                         \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
 
 /* The disk every variant writes: a few MiB and a few sectors, so that the
  * last cluster is partial for every cluster size above 512 bytes.
@@ -708,7 +698,5 @@ main (void)
   test_damaged (9, QCOW2_COMPRESS_ZLIB);
   test_damaged (16, QCOW2_COMPRESS_ZSTD);
   free (disk);
-  if (failures)
-    fprintf (stderr, "test-resume: %d checks failed\n", failures);
-  return failures ? 1 : 0;
+  return check_exit ();
 }
