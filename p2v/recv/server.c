@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "error.h"
 
 #define LISTEN_BACKLOG 16
@@ -32,29 +33,15 @@ listen_on (const char *spec, char *shown, size_t shown_len)
   struct addrinfo *res = NULL, *ai;
   struct sockaddr_storage ss;
   socklen_t sslen = sizeof ss;
-  char addr[256] = "", port[32], host[NI_MAXHOST], serv[NI_MAXSERV];
-  const char *colon = strrchr (spec, ':');
+  char host[NI_MAXHOST], serv[NI_MAXSERV];
+  struct address a;
   int fd = -1, one = 1, r;
 
-  if (colon) {
-    if ((size_t) (colon - spec) >= sizeof addr)
-      return error ("--listen: '%s': address too long", spec);
-    memcpy (addr, spec, colon - spec);
-    addr[colon - spec] = '\0';
-    if (addr[0] == '[' && addr[strlen (addr) - 1] == ']') {
-      memmove (addr, addr + 1, strlen (addr));
-      addr[strlen (addr) - 1] = '\0';
-    }
-    spec = colon + 1;
-  }
-  if (strlen (spec) == 0 || strlen (spec) >= sizeof port
-      || strspn (spec, "0123456789") != strlen (spec))
-    return error ("--listen: expected [ADDR:]PORT");
-  strcpy (port, spec);
-
-  r = getaddrinfo (addr[0] ? addr : NULL, port, &hints, &res);
+  if (address_parse (spec, ADDRESS_LISTEN, &a) == -1)
+    return error_prefix ("--listen: '%s'", spec);
+  r = getaddrinfo (a.host[0] ? a.host : NULL, a.port, &hints, &res);
   if (r != 0)
-    return error ("--listen: %s: %s", addr, gai_strerror (r));
+    return error ("--listen: %s: %s", a.host, gai_strerror (r));
   for (ai = res; ai; ai = ai->ai_next) {
     fd
       = socket (ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -71,14 +58,14 @@ listen_on (const char *spec, char *shown, size_t shown_len)
   }
   freeaddrinfo (res);
   if (fd == -1)
-    return error_errno (errno, "--listen: %s", port);
+    return error_errno (errno, "--listen: %s", a.port);
   if (getsockname (fd, (struct sockaddr *) &ss, &sslen) == 0
       && getnameinfo ((struct sockaddr *) &ss, sslen, host, sizeof host, serv,
                       sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV)
         == 0)
     snprintf (shown, shown_len, "%s:%s", host, serv);
   else
-    snprintf (shown, shown_len, "port %s", port);
+    snprintf (shown, shown_len, "port %s", a.port);
   return fd;
 }
 

@@ -19,6 +19,7 @@
 
 #include <zstd.h>
 
+#include "address.h"
 #include "copy.h"
 #include "error.h"
 #include "inventory.h"
@@ -30,6 +31,8 @@
 /* Seconds a read or write on the connection may stall. */
 #define NET_TIMEOUT 300
 #define MB (1000.0 * 1000.0)
+/* The longest "[USER@]HOST[:PORT]" of an ssh destination. */
+#define SSH_HOSTPORT_MAX 511
 
 struct connection {
   int rfd, wfd;                 /* -1 when not open */
@@ -42,23 +45,13 @@ struct connection {
 static int
 connect_tcp (struct connection *c, const char *dest)
 {
-  char host[256], *port;
   struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-  const char *spec = dest + strlen ("tcp://");
+  struct address a;
   int fd = -1, r;
 
-  if (strlen (spec) >= sizeof host)
-    return error ("--to: '%s': address too long", dest);
-  strcpy (host, spec);
-  port = strrchr (host, ':');
-  if (port == NULL || port[1] == '\0')
-    return error ("--to: '%s': expected tcp://HOST:PORT", dest);
-  *port++ = '\0';
-  if (host[0] == '[' && host[strlen (host) - 1] == ']') {
-    memmove (host, host + 1, strlen (host));
-    host[strlen (host) - 1] = '\0';
-  }
-  r = getaddrinfo (host, port, &hints, &res);
+  if (address_parse (dest + strlen ("tcp://"), ADDRESS_HOST_PORT, &a) == -1)
+    return error_prefix ("--to: '%s'", dest);
+  r = getaddrinfo (a.host, a.port, &hints, &res);
   if (r != 0)
     return error ("%s: %s", dest, gai_strerror (r));
   for (ai = res; ai; ai = ai->ai_next) {
@@ -90,9 +83,10 @@ connect_ssh (struct connection *c, const char *dest, bool force)
   const char *spec = dest + strlen ("ssh://");
   const char *slash = strchr (spec, '/');
   const char *recv = getenv ("P2V_REMOTE_RECV");
-  char hostport[256], *host = hostport, *user = NULL, *port = NULL;
+  char hostport[SSH_HOSTPORT_MAX + 1], *host, *user = NULL;
   char *cmd = NULL;
   const char *argv[16];
+  struct address a;
   int to_ssh[2] = { -1, -1 }, from_ssh[2] = { -1, -1 };
   int argc = 0, ret = -1;
   pid_t pid;
@@ -108,8 +102,8 @@ connect_ssh (struct connection *c, const char *dest, bool force)
   }
   else
     host = hostport;
-  if ((port = strrchr (host, ':')) != NULL)
-    *port++ = '\0';
+  if (address_parse (host, ADDRESS_HOST, &a) == -1)
+    return error_prefix ("--to: '%s'", dest);
 
   /* The directory goes through the remote shell: quote it. */
   if (strchr (slash, '\'') != NULL)
@@ -122,16 +116,16 @@ connect_ssh (struct connection *c, const char *dest, bool force)
   argv[argc++] = "ssh";
   argv[argc++] = "-o";
   argv[argc++] = "BatchMode=yes";
-  if (port) {
+  if (a.port[0]) {
     argv[argc++] = "-p";
-    argv[argc++] = port;
+    argv[argc++] = a.port;
   }
   if (user) {
     argv[argc++] = "-l";
     argv[argc++] = user;
   }
   argv[argc++] = "--";
-  argv[argc++] = host;
+  argv[argc++] = a.host;
   argv[argc++] = cmd;
   argv[argc] = NULL;
 
