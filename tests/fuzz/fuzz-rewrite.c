@@ -30,6 +30,7 @@
 
 #include "devmap.h"
 #include "error.h"
+#include "initramfs.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -166,6 +167,24 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (map.n == 0)
     make_map ();
+
+  /* initramfs.h: any bytes; the block set twice is the same. */
+  {
+    char *out = NULL, *out2 = NULL;
+    size_t out_len, out2_len;
+
+    (void) initramfs_module_listed (in, size, "virtio_blk");
+    if (initramfs_set_block (
+          in, size, INITRAMFS_BLOCK_BEGIN "\nx\n" INITRAMFS_BLOCK_END "\n",
+          &out, &out_len)
+          == -1
+        || initramfs_set_block (out, out_len, NULL, &out2, &out2_len) == -1)
+      broken ("initramfs_set_block", "failed");
+    if (out2_len > size + 1) /* + the newline a last line got */
+      broken ("initramfs_set_block", "removing the block left more");
+    free (out);
+    free (out2);
+  }
 
   for (i = 0; i < sizeof rewriters / sizeof rewriters[0]; i++) {
     const char *who = rewriters[i].name;
