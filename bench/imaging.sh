@@ -43,12 +43,9 @@ set -euo pipefail
 export LC_ALL=C
 
 prog=bench/imaging.sh
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bin=$top/bin
-make_disk=$top/tests/make-disk
-runs=${BENCH_RUNS:-5}
-cache=${P2V_CACHE:-$HOME/.cache/p2vkit}/bench
-tmpbase=${BENCH_TMPDIR:-/var/tmp}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_runs 5
 
 # The targets of the issue.
 TARGET_SPARSE_RATIO=1.5
@@ -62,68 +59,9 @@ INPUTS=(
   "ext4:--ext4 4G --seed 3"
 )
 
-die ()
-{
-  echo "$prog: $*" >&2
-  exit 1
-}
-
-[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS: '$runs' is not a positive number"
-for cmd in qemu-img python3 cmp sha256sum; do
-  command -v "$cmd" >/dev/null || die "$cmd not found (run scripts/deps check)"
-done
-[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (install the time package: scripts/deps check)"
-for p in p2v-send v2p-write; do
-  [[ -x $bin/$p ]] || die "$bin/$p not found (run make)"
-done
-
-scratch=$(mktemp -d "$tmpbase/p2vkit-bench.XXXXXX" 2>/dev/null) || die "cannot make a scratch directory in $tmpbase"
-# shellcheck disable=SC2317 # called by the EXIT trap.
-cleanup ()
-{
-  rm -rf --one-file-system "$scratch"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# input_path NAME RECIPE: the cached input for RECIPE, made if missing.
-# The key covers the recipe and tests/make-disk itself; inputs of NAME with
-# another key are stale and removed.
-input_path ()
-{
-  local name=$1 recipe=$2 key path
-  key=$( { echo "$recipe"; sha256sum <"$make_disk"; } | sha256sum)
-  key=${key:0:16}
-  path=$cache/$name-$key.raw
-  if [[ ! -f $path ]]; then
-    mkdir -p "$cache" || die "cannot make $cache"
-    find "$cache" -maxdepth 1 -name "$name-*.raw" ! -name "${path##*/}" -delete
-    echo "$prog: making the $name input (once; cached as $path)" >&2
-    # shellcheck disable=SC2086 # the recipe is a list of arguments.
-    "$make_disk" $recipe "$path" || die "tests/make-disk $recipe failed"
-  fi
-  echo "$path"
-}
-
-errlog=$scratch/stderr
-
-# run_cmd RSSFILE CMD...: run CMD under /usr/bin/time, its peak RSS (KiB)
-# into RSSFILE; on failure show its stderr and stop.
-run_cmd ()
-{
-  local rssfile=$1
-  shift
-  if ! /usr/bin/time -f %M -o "$rssfile" "$@" >/dev/null 2>"$errlog"; then
-    echo "$prog: '$*' failed:" >&2
-    sed 's/^/  /' "$errlog" >&2
-    exit 1
-  fi
-  if [[ -s $errlog ]]; then
-    echo "$prog: note: '$*' succeeded but wrote on stderr:" >&2
-    sed 's/^/  /' "$errlog" | head -n 5 >&2
-  fi
-}
+need qemu-img python3 cmp sha256sum /usr/bin/time
+need_bin p2v-send v2p-write
+bench_scratch
 
 # timed SYNC OUT RSSFILE CMD...: delete OUT, sync, then run CMD (and sync
 # if SYNC is 1) and print the wall time in microseconds.
@@ -133,26 +71,13 @@ timed ()
   shift 3
   rm -f "$out" "$out.part"
   sync
-  t0=${EPOCHREALTIME/./}
+  t0=$(now_us)
   run_cmd "$rssfile" "$@"
   if [[ $sync == 1 ]]; then
     sync
   fi
-  t1=${EPOCHREALTIME/./}
+  t1=$(now_us)
   echo $((t1 - t0))
-}
-
-# median N...: the median of integers.
-median ()
-{
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
-    END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# seconds N...: microseconds N... as seconds, in the order of the runs.
-seconds ()
-{
-  printf '%s\n' "$@" | awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 / 1e6 } END { print "" }'
 }
 
 # Results, one line per input and direction, for the table.
@@ -268,7 +193,7 @@ ratio_of ()  # ratio_of INPUT DIRECTION: the no-sync ratio, for the targets.
   for line in "${results[@]}"; do
     read -r i _ d mo mt _ <<<"$line"
     if [[ $i == "$1" && $d == "$2" ]]; then
-      awk -v o="$mo" -v t="$mt" 'BEGIN { printf "%.2f", t / o }'
+      quotient "$mt" "$mo"
       return
     fi
   done
@@ -288,17 +213,6 @@ echo "(above 1: p2vkit faster); ratio+sync: the same with sync inside the timed 
 # The targets of the issue.
 echo
 echo "targets:"
-target ()  # target DESCRIPTION VALUE OP LIMIT
-{
-  local verdict
-  if awk -v v="$2" -v l="$4" -v op="$3" \
-       'BEGIN { exit !(op == ">=" ? v >= l : v < l) }'; then
-    verdict=PASS
-  else
-    verdict=MISS
-  fi
-  printf '  %-36s %8s  %s\n' "$1 $3 $4" "$2" "$verdict"
-}
 for d in "raw->qcow2" "qcow2->raw"; do
   target "sparse $d ratio" "$(ratio_of sparse "$d")" ">=" "$TARGET_SPARSE_RATIO"
 done

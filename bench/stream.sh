@@ -45,12 +45,9 @@ set -euo pipefail
 export LC_ALL=C
 
 prog=bench/stream.sh
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bin=$top/bin
-make_disk=$top/tests/make-disk
-runs=${BENCH_RUNS:-3}
-cache=${P2V_CACHE:-$HOME/.cache/p2vkit}/bench
-tmpbase=${BENCH_TMPDIR:-/var/tmp}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_runs 3
 
 # The cap, as pv -L understands it (100m: 100 MiB/s), the same for all.
 RATE=100m
@@ -61,24 +58,8 @@ TARGET_RATIO=2.0
 INPUT_NAME=stream-ext4
 INPUT_RECIPE="--ext4 2G --seed 1"
 
-die ()
-{
-  echo "$prog: $*" >&2
-  exit 1
-}
-
-note ()
-{
-  echo "$prog: note: $*" >&2
-}
-
-[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS: '$runs' is not a positive number"
-for cmd in pv qemu-img python3 cmp dd sha256sum; do
-  command -v "$cmd" >/dev/null || die "$cmd not found (run scripts/deps check)"
-done
-for p in p2v-send p2v-recv; do
-  [[ -x $bin/$p ]] || die "$bin/$p not found (run make)"
-done
+need pv qemu-img python3 cmp dd sha256sum
+need_bin p2v-send p2v-recv
 
 CONTENDERS=(ours ours-none dd-ssh dd)
 ssh_ok=1
@@ -94,37 +75,15 @@ if [[ $ssh_ok == 0 ]]; then
   CONTENDERS=(ours ours-none dd)
 fi
 
-scratch=$(mktemp -d "$tmpbase/p2vkit-bench.XXXXXX" 2>/dev/null) || die "cannot make a scratch directory in $tmpbase"
-# shellcheck disable=SC2317 # called by the EXIT trap.
-cleanup ()
+bench_scratch
+# shellcheck disable=SC2317 # called at exit.
+stop_sshd ()
 {
   if [[ -s $scratch/sshd/sshd.pid ]]; then
     kill "$(<"$scratch/sshd/sshd.pid")" 2>/dev/null || true
   fi
-  rm -rf --one-file-system "$scratch"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# input_path NAME RECIPE: the cached input for RECIPE, made if missing.
-# The key covers the recipe and tests/make-disk itself; inputs of NAME with
-# another key are stale and removed.
-input_path ()
-{
-  local name=$1 recipe=$2 key path
-  key=$( { echo "$recipe"; sha256sum <"$make_disk"; } | sha256sum)
-  key=${key:0:16}
-  path=$cache/$name-$key.raw
-  if [[ ! -f $path ]]; then
-    mkdir -p "$cache" || die "cannot make $cache"
-    find "$cache" -maxdepth 1 -name "$name-*.raw" ! -name "${path##*/}" -delete
-    echo "$prog: making the $name input (once; cached as $path)" >&2
-    # shellcheck disable=SC2086 # the recipe is a list of arguments.
-    "$make_disk" $recipe "$path" || die "tests/make-disk $recipe failed"
-  fi
-  echo "$path"
-}
+cleanup_fn stop_sshd
 
 img=$(input_path "$INPUT_NAME" "$INPUT_RECIPE")
 size=$(stat -c %s "$img")
@@ -223,9 +182,9 @@ run_once ()
   rm -rf "${recv_dir:?}/bench" "$copy"
   rm -f "$err"/*
   sync
-  t0=${EPOCHREALTIME/./}
+  t0=$(now_us)
   pipeline "$c"
-  t1=${EPOCHREALTIME/./}
+  t1=$(now_us)
   for i in "${!status[@]}"; do
     [[ ${status[i]} == 0 ]] || failed=1
   done
@@ -275,19 +234,6 @@ check_output ()
       fi
       ;;
   esac
-}
-
-# median N...: the median of integers.
-median ()
-{
-  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
-    END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# seconds N...: microseconds N... as seconds, in the order of the runs.
-seconds ()
-{
-  printf '%s\n' "$@" | awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 / 1e6 } END { print "" }'
 }
 
 echo "$prog: p2vkit $("$bin/p2v-send" --version 2>&1 | head -n 1)," \
@@ -367,18 +313,12 @@ ratio ()  # ratio A B: B's median time / A's (how many times A is faster).
   if [[ -z ${med_t[$1]:-} || -z ${med_t[$2]:-} ]]; then
     echo skipped
   else
-    awk -v a="${med_t[$1]}" -v b="${med_t[$2]}" 'BEGIN { printf "%.2f", b / a }'
+    quotient "${med_t[$2]}" "${med_t[$1]}"
   fi
 }
 echo
 echo "target:"
-r=$(ratio ours dd)
-if awk -v v="$r" -v l="$TARGET_RATIO" 'BEGIN { exit !(v >= l) }'; then
-  verdict=PASS
-else
-  verdict=MISS
-fi
-printf '  %-40s %8s  %s\n' "ours vs line-rate dd ratio >= $TARGET_RATIO" "$r" "$verdict"
+target "ours vs line-rate dd ratio" "$(ratio ours dd)" ">=" "$TARGET_RATIO"
 echo "also:"
 printf '  %-40s %8s\n' "ours vs dd | ssh | dd ratio" "$(ratio ours dd-ssh)"
 printf '  %-40s %8s\n' "ours vs ours --compress none ratio" "$(ratio ours ours-none)"
