@@ -1,0 +1,411 @@
+/* p2v-fixup: the kernels, their drivers, and the initramfs.
+ *
+ * Each kernel with modules in /lib/modules and an image in /boot is
+ * checked for the virtio drivers (a module in modules.dep, or built in:
+ * modules.builtin).  The initramfs tool's configuration is then set for
+ * the target, in files of our own or a marked block, so that the guest's
+ * later kernel updates build the same kind of initramfs:
+ *
+ *   initramfs-tools, virt:      the drivers in /etc/initramfs-tools/modules
+ *                               (between "# p2vkit: begin" and "end"),
+ *                               conf.d/p2vkit removed
+ *   initramfs-tools, physical:  that block removed, conf.d/p2vkit says
+ *                               MODULES=most (every storage driver)
+ *   dracut, virt:               /etc/dracut.conf.d/90-p2vkit.conf adds the
+ *                               drivers (host-only or not, as it was)
+ *   dracut, physical:           the same file says hostonly="no"
+ *
+ * and each initramfs is rebuilt with the guest's own tool, run in the
+ * guest (guestfs_command), then listed to check that the virtio modules
+ * are really in it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "initramfs.h"
+#include "p2v-fixup.h"
+
+/* What a KVM guest needs: the PCI transport, the disk (virtio-blk or
+ * virtio-scsi) and the NIC.
+ */
+static const char *const virtio_drivers[] = {
+  "virtio_pci",
+  "virtio_blk",
+  "virtio_scsi",
+  "virtio_net",
+};
+#define N_VIRTIO (sizeof virtio_drivers / sizeof virtio_drivers[0])
+
+#define MODULES_FILE "/etc/initramfs-tools/modules"
+#define INITRAMFS_TOOLS_CONF "/etc/initramfs-tools/conf.d/p2vkit"
+#define DRACUT_CONF "/etc/dracut.conf.d/90-p2vkit.conf"
+
+static const char *const dracut_paths[] = {
+  "/usr/bin/dracut",
+  "/usr/sbin/dracut",
+  "/sbin/dracut",
+};
+static const char *const update_initramfs_paths[] = {
+  "/usr/sbin/update-initramfs",
+  "/sbin/update-initramfs",
+};
+
+/* Read PATH if it is a file; an absent one is empty. */
+static int
+read_optional (struct fixup *f, const char *path, char **buf, size_t *len)
+{
+  *buf = NULL;
+  *len = 0;
+  if (!guest_is_file (f, path))
+    return 0;
+  return guest_read (f, path, buf, len);
+}
+
+/* Which virtio drivers kernel K lacks: NULL if none (*MISSING), or
+ * "virtio_net virtio_scsi" (caller frees).
+ */
+static int
+check_drivers (struct fixup *f, const char *k, char **missing)
+{
+  char *dep = NULL, *builtin = NULL, *path = NULL;
+  size_t dep_len, builtin_len, i, used = 0;
+  char list[128] = "";
+  int ret = -1;
+
+  *missing = NULL;
+  if (asprintf (&path, "/lib/modules/%s/modules.dep", k) == -1) {
+    path = NULL;
+    return error ("out of memory");
+  }
+  if (read_optional (f, path, &dep, &dep_len) == -1)
+    goto out;
+  free (path);
+  if (asprintf (&path, "/lib/modules/%s/modules.builtin", k) == -1) {
+    path = NULL;
+    error ("out of memory");
+    goto out;
+  }
+  if (read_optional (f, path, &builtin, &builtin_len) == -1)
+    goto out;
+  for (i = 0; i < N_VIRTIO; i++)
+    if (!initramfs_module_listed (dep, dep_len, virtio_drivers[i])
+        && !initramfs_module_listed (builtin, builtin_len, virtio_drivers[i]))
+      used += snprintf (list + used, sizeof list - used, "%s%s",
+                        used ? " " : "", virtio_drivers[i]);
+  if (used) {
+    *missing = strdup (list);
+    if (*missing == NULL) {
+      error ("out of memory");
+      goto out;
+    }
+  }
+  ret = 0;
+out:
+  free (path);
+  free (dep);
+  free (builtin);
+  return ret;
+}
+
+static const char *
+find_program (struct fixup *f, const char *const *paths, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (guest_is_file (f, paths[i]))
+      return paths[i];
+  return NULL;
+}
+
+/* The initramfs of kernel K: the one that exists, else the name the
+ * distribution gives it.
+ */
+static char *
+initramfs_path (struct fixup *f, const char *k)
+{
+  char *debian = NULL, *redhat = NULL;
+
+  if (asprintf (&debian, "/boot/initrd.img-%s", k) == -1
+      || asprintf (&redhat, "/boot/initramfs-%s.img", k) == -1) {
+    free (debian);
+    return NULL;
+  }
+  if (guest_is_file (f, redhat)
+      || (!guest_is_file (f, debian) && f->tool == TOOL_DRACUT
+          && strcmp (f->distro, "debian") != 0
+          && strcmp (f->distro, "ubuntu") != 0)) {
+    free (debian);
+    return redhat;
+  }
+  free (redhat);
+  return debian;
+}
+
+static int
+add_kernel (struct fixup *f, const char *k)
+{
+  struct kernel_record *nk, *kr;
+
+  nk = realloc (f->kernels, (f->n_kernels + 1) * sizeof *nk);
+  if (nk == NULL)
+    return error ("out of memory");
+  f->kernels = nk;
+  kr = &nk[f->n_kernels];
+  memset (kr, 0, sizeof *kr);
+  kr->version = strdup (k);
+  if (kr->version == NULL)
+    return error ("out of memory");
+  f->n_kernels++;
+  kr->initramfs = initramfs_path (f, k);
+  if (kr->initramfs == NULL)
+    return error ("out of memory");
+  if (check_drivers (f, k, &kr->missing) == -1)
+    return -1;
+  if (!f->rebuild)
+    kr->rebuilt = REBUILD_SKIPPED;
+  else if (f->target == TARGET_VIRT && kr->missing)
+    kr->rebuilt = REBUILD_NO;
+  else
+    kr->rebuilt = REBUILD_YES;  /* to do, for now */
+  return 0;
+}
+
+int
+kernels_find (struct fixup *f)
+{
+  char **names = NULL, *image = NULL;
+  size_t i, usable = 0;
+  int ret = -1;
+
+  f->tool_path = find_program (f, dracut_paths,
+                               sizeof dracut_paths / sizeof *dracut_paths);
+  if (f->tool_path)
+    f->tool = TOOL_DRACUT;
+  else {
+    f->tool_path = find_program (f, update_initramfs_paths,
+                                 sizeof update_initramfs_paths
+                                   / sizeof *update_initramfs_paths);
+    if (f->tool_path)
+      f->tool = TOOL_INITRAMFS_TOOLS;
+  }
+  if (f->rebuild && f->tool == TOOL_NONE)
+    return error ("%s: neither initramfs-tools nor dracut is installed, so "
+                  "its initramfs cannot be rebuilt (--no-initramfs changes "
+                  "only its configuration)",
+                  f->product);
+
+  if (guest_is_dir (f, "/lib/modules")) {
+    names = guestfs_ls (f->g, "/lib/modules");
+    if (names == NULL)
+      return guest_error (f, "/lib/modules");
+  }
+  for (i = 0; names && names[i]; i++) {
+    if (asprintf (&image, "/boot/vmlinuz-%s", names[i]) == -1) {
+      image = NULL;
+      error ("out of memory");
+      goto out;
+    }
+    if (!guest_is_file (f, image)) {
+      if (f->cli->verbose)
+        fixup_step (f, "/lib/modules/%s: no %s, not an installed kernel",
+                    names[i], image);
+    }
+    else if (add_kernel (f, names[i]) == -1)
+      goto out;
+    free (image);
+    image = NULL;
+  }
+  if (f->n_kernels == 0) {
+    error ("%s: no installed kernel found (/boot/vmlinuz-VERSION with "
+           "/lib/modules/VERSION)",
+           f->product);
+    goto out;
+  }
+  for (i = 0; i < f->n_kernels; i++) {
+    if (f->kernels[i].missing == NULL) {
+      usable++;
+      fixup_step (f, "Kernel %s has the virtio drivers", f->kernels[i].version);
+    }
+    else
+      fixup_warn (f,
+                  "kernel %s lacks %s: it cannot boot with virtio disks "
+                  "and NICs%s",
+                  f->kernels[i].version, f->kernels[i].missing,
+                  f->target == TARGET_VIRT ? ", so its initramfs is left as it "
+                                             "is"
+                                           : "");
+  }
+  if (f->target == TARGET_VIRT && usable == 0)
+    fixup_warn (f,
+                "no kernel has the virtio drivers: the virtual machine "
+                "needs emulated hardware (SATA disk, e1000 NICs)");
+  ret = 0;
+out:
+  free (image);
+  if (names) {
+    for (i = 0; names[i]; i++)
+      free (names[i]);
+    free (names);
+  }
+  return ret;
+}
+
+static int
+configure_initramfs_tools (struct fixup *f)
+{
+  static const char block[] = INITRAMFS_BLOCK_BEGIN
+    " (p2v-fixup --target virt: drivers of a KVM guest)\n"
+    "virtio_pci\nvirtio_blk\nvirtio_scsi\nvirtio_net\n" INITRAMFS_BLOCK_END
+    "\n";
+  static const char generic[]
+    = "# Written by p2v-fixup --target physical: this machine moved to new\n"
+      "# hardware, so the initramfs carries every storage driver, not just\n"
+      "# those of the machine it was built on.  Remove this file to go back\n"
+      "# to the MODULES= of initramfs.conf.\n"
+      "MODULES=most\n";
+  char *in = NULL, *out = NULL;
+  size_t len = 0, out_len = 0;
+  int ret = -1;
+
+  if (read_optional (f, MODULES_FILE, &in, &len) == -1)
+    return -1;
+  if (initramfs_set_block (in, len, f->target == TARGET_VIRT ? block : NULL,
+                           &out, &out_len)
+      == -1)
+    goto out;
+  if ((in == NULL && out_len > 0)
+      || (in && (out_len != len || memcmp (in, out, len) != 0))) {
+    if (guest_write (f, MODULES_FILE, out, out_len,
+                     in ? FILE_CHANGED : FILE_CREATED)
+        == -1)
+      goto out;
+  }
+  if (guest_set_file (f, INITRAMFS_TOOLS_CONF,
+                      f->target == TARGET_PHYSICAL ? generic : NULL)
+      == -1)
+    goto out;
+  ret = 0;
+out:
+  free (in);
+  free (out);
+  return ret;
+}
+
+static int
+configure_dracut (struct fixup *f)
+{
+  static const char virt[]
+    = "# Written by p2v-fixup --target virt: the drivers of a KVM guest.\n"
+      "add_drivers+=\" virtio_pci virtio_blk virtio_scsi virtio_net \"\n";
+  static const char physical[]
+    = "# Written by p2v-fixup --target physical: this machine moved to new\n"
+      "# hardware, so the initramfs is generic, not built for the machine\n"
+      "# it was made on.\n"
+      "hostonly=\"no\"\n"
+      "hostonly_cmdline=\"no\"\n";
+
+  return guest_set_file (f, DRACUT_CONF,
+                         f->target == TARGET_VIRT ? virt : physical);
+}
+
+int
+kernels_configure (struct fixup *f)
+{
+  if (f->tool == TOOL_NONE)
+    return 0;
+  fixup_step (f, "Configuring %s for a %s machine", tool_name (f->tool),
+              f->target == TARGET_VIRT ? "KVM" : "physical");
+  if (f->tool == TOOL_INITRAMFS_TOOLS)
+    return configure_initramfs_tools (f);
+  return configure_dracut (f);
+}
+
+/* The files in kernel K's new initramfs hold the virtio modules that
+ * are not built in.
+ */
+static int
+verify_initramfs (struct fixup *f, const struct kernel_record *k)
+{
+  const char *lister = f->tool == TOOL_DRACUT ? "lsinitrd" : "lsinitramfs";
+  char *argv[] = { (char *) lister, k->initramfs, NULL };
+  char *listing, *builtin = NULL, *path = NULL, msg[128] = "";
+  size_t blen = 0, used = 0, i;
+  int ret = -1;
+
+  listing = guestfs_command (f->g, argv);
+  if (listing == NULL)
+    return guest_error (f, k->initramfs);
+  if (asprintf (&path, "/lib/modules/%s/modules.builtin", k->version) == -1) {
+    path = NULL;
+    error ("out of memory");
+    goto out;
+  }
+  if (read_optional (f, path, &builtin, &blen) == -1)
+    goto out;
+  for (i = 0; i < N_VIRTIO; i++) {
+    char pattern[64];
+
+    if (initramfs_module_listed (builtin, blen, virtio_drivers[i]))
+      continue;
+    snprintf (pattern, sizeof pattern, "/%s.ko", virtio_drivers[i]);
+    if (strstr (listing, pattern) == NULL)
+      used += snprintf (msg + used, sizeof msg - used, "%s%s", used ? " " : "",
+                        virtio_drivers[i]);
+  }
+  if (used) {
+    error ("%s: rebuilt, but %s not in it", k->initramfs, msg);
+    goto out;
+  }
+  ret = 0;
+out:
+  free (listing);
+  free (builtin);
+  free (path);
+  return ret;
+}
+
+int
+kernels_rebuild (struct fixup *f)
+{
+  struct kernel_record *k;
+  double t0;
+  size_t i;
+
+  for (i = 0; i < f->n_kernels; i++) {
+    k = &f->kernels[i];
+    if (k->rebuilt != REBUILD_YES)
+      continue;
+    fixup_step (f, "Rebuilding %s with %s (this takes minutes without KVM)",
+                k->initramfs, tool_name (f->tool));
+    t0 = fixup_now ();
+    if (f->tool == TOOL_INITRAMFS_TOOLS) {
+      char *argv[] = { (char *) f->tool_path,
+                       guest_is_file (f, k->initramfs) ? "-u" : "-c", "-k",
+                       k->version, NULL };
+      char *out = guestfs_command (f->g, argv);
+      if (out == NULL)
+        return guest_error (f, k->initramfs);
+      free (out);
+    }
+    else {
+      char *argv[]
+        = { (char *) f->tool_path, "--force", k->initramfs, k->version, NULL };
+      char *out = guestfs_command (f->g, argv);
+      if (out == NULL)
+        return guest_error (f, k->initramfs);
+      free (out);
+    }
+    if (fixup_note_file (f, k->initramfs, FILE_CHANGED) == -1)
+      return -1;
+    if (f->target == TARGET_VIRT && verify_initramfs (f, k) == -1)
+      return -1;
+    k->seconds = fixup_now () - t0;
+    fixup_step (f, "%s rebuilt in %.0f s", k->initramfs, k->seconds);
+    if (fixup_check_cancel (f) == -1)
+      return -1;
+  }
+  return 0;
+}

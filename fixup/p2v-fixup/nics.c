@@ -1,0 +1,356 @@
+/* p2v-fixup: the network interfaces, their names pinned to their MACs,
+ * --network dhcp, and the Xorg drivers.
+ *
+ * The NIC map is the union of the NICs of the inventory (the source
+ * machine's real interfaces, with their MACs and drivers) and of those
+ * the guest's network configuration names (ifupdown, systemd-networkd,
+ * NetworkManager, ifcfg, netplan), each with the files that name it.
+ * Every NIC with a known MAC gets its name pinned to it: a systemd .link
+ * file (10-p2vkit-NAME.link, read by systemd-udevd, in the initramfs
+ * too), or one udev rules file where udev is not systemd's.  The name
+ * then no longer depends on the PCI slot or the driver, and the
+ * configuration that names it keeps working on new hardware.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "net.h"
+#include "p2v-fixup.h"
+
+#define LINK_DIR "/etc/systemd/network"
+#define LINK_PREFIX "10-p2vkit-"
+#define LINK_SUFFIX ".link"
+#define UDEV_RULES "/etc/udev/rules.d/70-p2vkit-net.rules"
+
+typedef int scan_fn (const char *in, size_t len, struct net_refs *refs);
+
+/* The network configurations we read: a file, or the files of a
+ * directory whose names start with PREFIX and end with SUFFIX.
+ */
+static const struct {
+  const char *path;
+  bool is_dir;
+  const char *prefix;
+  const char *suffix;
+  scan_fn *scan;
+  edit_fn *dhcp;                /* NULL: --network dhcp leaves it */
+} configs[] = {
+  { "/etc/network/interfaces", false, "", "", net_scan_ifupdown,
+    net_dhcp_ifupdown },
+  { "/etc/network/interfaces.d", true, "", "", net_scan_ifupdown,
+    net_dhcp_ifupdown },
+  { "/etc/systemd/network", true, "", ".network", net_scan_networkd,
+    net_dhcp_networkd },
+  { "/etc/NetworkManager/system-connections", true, "", "", net_scan_nm_keyfile,
+    net_dhcp_nm_keyfile },
+  { "/etc/sysconfig/network-scripts", true, "ifcfg-", "", net_scan_ifcfg,
+    net_dhcp_ifcfg },
+  /* XXX netplan: names and MACs are read, --network dhcp leaves it. */
+  { "/etc/netplan", true, "", ".yaml", net_scan_netplan, NULL },
+};
+
+static struct nic_record *
+find_nic (struct fixup *f, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < f->n_nics; i++)
+    if (strcmp (f->nics[i].name, name) == 0)
+      return &f->nics[i];
+  return NULL;
+}
+
+static struct nic_record *
+add_nic (struct fixup *f, const char *name)
+{
+  struct nic_record *n, *nic = find_nic (f, name);
+
+  if (nic)
+    return nic;
+  n = realloc (f->nics, (f->n_nics + 1) * sizeof *n);
+  if (n == NULL) {
+    error ("out of memory");
+    return NULL;
+  }
+  f->nics = n;
+  nic = &n[f->n_nics];
+  memset (nic, 0, sizeof *nic);
+  nic->name = strdup (name);
+  if (nic->name == NULL) {
+    error ("out of memory");
+    return NULL;
+  }
+  f->n_nics++;
+  return nic;
+}
+
+static int
+add_config (struct nic_record *nic, const char *path)
+{
+  char **n;
+  size_t i;
+
+  for (i = 0; i < nic->n_configs; i++)
+    if (strcmp (nic->configs[i], path) == 0)
+      return 0;
+  n = realloc (nic->configs, (nic->n_configs + 1) * sizeof *n);
+  if (n == NULL)
+    return error ("out of memory");
+  nic->configs = n;
+  n[nic->n_configs] = strdup (path);
+  if (n[nic->n_configs] == NULL)
+    return error ("out of memory");
+  nic->n_configs++;
+  return 0;
+}
+
+/* Read the NICs that PATH names into the map, then switch it to DHCP if
+ * asked.
+ */
+static int
+scan_file (struct fixup *f, const char *path, scan_fn *scan, edit_fn *dhcp)
+{
+  struct net_refs refs = { 0 };
+  struct nic_record *nic;
+  char *buf = NULL;
+  size_t len, i;
+  int ret = -1;
+
+  if (guest_read (f, path, &buf, &len) == -1)
+    return -1;
+  if (scan (buf, len, &refs) == -1) {
+    /* An odd file is no reason to give up the conversion. */
+    fixup_warn (f, "%s: not read: %s", path, error_message ());
+    ret = 0;
+    goto out;
+  }
+  for (i = 0; i < refs.n; i++) {
+    nic = add_nic (f, refs.refs[i].name);
+    if (nic == NULL || add_config (nic, path) == -1)
+      goto out;
+    if (nic->mac == NULL && refs.refs[i].mac) {
+      nic->mac = strdup (refs.refs[i].mac);
+      if (nic->mac == NULL) {
+        error ("out of memory");
+        goto out;
+      }
+      nic->mac_from = MAC_FROM_CONFIG;
+    }
+  }
+  if (f->dhcp && dhcp && guest_edit (f, path, dhcp) == -1)
+    goto out;
+  ret = 0;
+out:
+  net_refs_free (&refs);
+  free (buf);
+  return ret;
+}
+
+static bool
+has_prefix (const char *path, const char *prefix)
+{
+  const char *base = strrchr (path, '/');
+
+  base = base ? base + 1 : path;
+  return strncmp (base, prefix, strlen (prefix)) == 0;
+}
+
+static int
+scan_configs (struct fixup *f)
+{
+  char **paths;
+  size_t i, j, n;
+  int ret = 0;
+
+  for (i = 0; i < sizeof configs / sizeof configs[0] && ret == 0; i++) {
+    if (!configs[i].is_dir) {
+      if (guest_is_file (f, configs[i].path))
+        ret = scan_file (f, configs[i].path, configs[i].scan, configs[i].dhcp);
+      continue;
+    }
+    if (guest_list (f, configs[i].path, configs[i].suffix, &paths, &n) == -1)
+      return -1;
+    for (j = 0; j < n && ret == 0; j++)
+      if (has_prefix (paths[j], configs[i].prefix))
+        ret = scan_file (f, paths[j], configs[i].scan, configs[i].dhcp);
+    free_list (paths, n);
+  }
+  return ret;
+}
+
+/* The inventory's NICs: the source machine's, with their MACs, which
+ * win over any MAC a configuration gives.
+ */
+static int
+add_inventory_nics (struct fixup *f)
+{
+  const struct inventory_nic *in;
+  struct nic_record *nic;
+  char mac[18];
+  size_t i;
+
+  for (i = 0; i < f->inv.n_nics; i++) {
+    in = &f->inv.nics[i];
+    if (!net_name_is_valid (in->name)) {
+      fixup_warn (f, "inventory: NIC '%s': not a usable interface name",
+                  in->name);
+      continue;
+    }
+    nic = add_nic (f, in->name);
+    if (nic == NULL)
+      return -1;
+    nic->in_inventory = true;
+    if (in->driver && nic->driver == NULL
+        && (nic->driver = strdup (in->driver)) == NULL)
+      return error ("out of memory");
+    if (in->mac == NULL || net_mac_normalize (in->mac, mac) == -1)
+      continue;
+    free (nic->mac);
+    nic->mac = strdup (mac);
+    if (nic->mac == NULL)
+      return error ("out of memory");
+    nic->mac_from = MAC_FROM_INVENTORY;
+  }
+  return 0;
+}
+
+/* Pin each NIC with a MAC; remove the pins of ours that are no longer
+ * wanted (a NIC that left since an earlier run).
+ */
+static int
+pin_with_links (struct fixup *f)
+{
+  struct nic_record *nic;
+  char *path = NULL, *text = NULL, **old;
+  size_t i, j, n;
+  int ret = -1;
+
+  for (i = 0; i < f->n_nics; i++) {
+    nic = &f->nics[i];
+    if (nic->mac == NULL)
+      continue;
+    if (asprintf (&path, "%s/%s%s%s", LINK_DIR, LINK_PREFIX, nic->name,
+                  LINK_SUFFIX)
+        == -1) {
+      path = NULL;
+      error ("out of memory");
+      goto out;
+    }
+    if (net_link_file (nic->name, nic->mac, &text) == -1
+        || guest_set_file (f, path, text) == -1)
+      goto out;
+    nic->pinned = path;
+    path = NULL;
+    free (text);
+    text = NULL;
+  }
+
+  if (guest_list (f, LINK_DIR, LINK_SUFFIX, &old, &n) == -1)
+    goto out;
+  for (j = 0; j < n; j++) {
+    bool wanted = !has_prefix (old[j], LINK_PREFIX);
+
+    for (i = 0; i < f->n_nics && !wanted; i++)
+      wanted = f->nics[i].pinned && strcmp (f->nics[i].pinned, old[j]) == 0;
+    if (!wanted && guest_remove (f, old[j]) == -1) {
+      free_list (old, n);
+      goto out;
+    }
+  }
+  free_list (old, n);
+  ret = 0;
+out:
+  free (path);
+  free (text);
+  return ret;
+}
+
+static int
+pin_with_udev_rules (struct fixup *f)
+{
+  struct net_ref *refs;
+  char *text = NULL;
+  size_t i, n = 0;
+  int ret = -1;
+
+  refs = calloc (f->n_nics + 1, sizeof *refs);
+  if (refs == NULL)
+    return error ("out of memory");
+  for (i = 0; i < f->n_nics; i++)
+    if (f->nics[i].mac) {
+      refs[n].name = f->nics[i].name;
+      refs[n].mac = f->nics[i].mac;
+      n++;
+    }
+  if (n == 0) {
+    ret = guest_set_file (f, UDEV_RULES, NULL);
+    goto out;
+  }
+  if (net_udev_rules (refs, n, &text) == -1
+      || guest_set_file (f, UDEV_RULES, text) == -1)
+    goto out;
+  for (i = 0; i < f->n_nics; i++)
+    if (f->nics[i].mac && (f->nics[i].pinned = strdup (UDEV_RULES)) == NULL) {
+      error ("out of memory");
+      goto out;
+    }
+  ret = 0;
+out:
+  free (text);
+  free (refs);
+  return ret;
+}
+
+static int
+fix_xorg (struct fixup *f)
+{
+  char **paths;
+  size_t i, n;
+  int ret = 0;
+
+  if (guest_edit (f, "/etc/X11/xorg.conf", xorg_remove_drivers) == -1)
+    return -1;
+  if (guest_list (f, "/etc/X11/xorg.conf.d", ".conf", &paths, &n) == -1)
+    return -1;
+  for (i = 0; i < n && ret == 0; i++)
+    ret = guest_edit (f, paths[i], xorg_remove_drivers);
+  free_list (paths, n);
+  return ret;
+}
+
+int
+nics_fixup (struct fixup *f)
+{
+  struct nic_record *nic;
+  size_t i;
+
+  fixup_step (f, "Recording the network interfaces%s",
+              f->dhcp ? " and switching them to DHCP" : "");
+  if (scan_configs (f) == -1 || add_inventory_nics (f) == -1)
+    return -1;
+  for (i = 0; i < f->n_nics; i++) {
+    nic = &f->nics[i];
+    if (f->have_inventory && !nic->in_inventory)
+      fixup_warn (f,
+                  "%s is configured in %s but the source machine had no "
+                  "such NIC",
+                  nic->name, nic->configs[0]);
+    if (nic->mac == NULL)
+      fixup_warn (f,
+                  "%s: no MAC known (none in the inventory or the "
+                  "configuration), so its name is not pinned",
+                  nic->name);
+  }
+  if ((f->systemd_udev ? pin_with_links (f) : pin_with_udev_rules (f)) == -1)
+    return -1;
+  for (i = 0; i < f->n_nics; i++) {
+    nic = &f->nics[i];
+    if (nic->pinned)
+      fixup_step (f, "%s pinned to %s (%s)", nic->name, nic->mac, nic->pinned);
+  }
+  if (!f->keep_xorg && fix_xorg (f) == -1)
+    return -1;
+  return 0;
+}
