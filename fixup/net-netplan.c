@@ -178,6 +178,42 @@ key_is (const char *in, const struct level *l, const char *word)
   return span_is (in, l->key.s, l->key.e, word);
 }
 
+/* The entry KEY: VALUE, indented by INDENT, below the DEPTH keys of
+ * STACK: end the device D if the entry is not in it, push the key, and
+ * note what it says of a device.
+ */
+static int
+follow (struct ref_scan *s, const char *in, struct level *stack, size_t *depth,
+        size_t indent, const struct np_span *key, const struct np_span *value,
+        struct device *d)
+{
+  size_t at = *depth;
+
+  if (at < 3 && device_add (s, in, d) == -1)
+    return -1;
+  stack[at].indent = indent;
+  stack[at].key = *key;
+  (*depth)++;
+
+  if (at == 2 && key_is (in, &stack[0], "network")
+      && key_is (in, &stack[1], "ethernets")) {
+    memset (d, 0, sizeof *d);
+    d->active = true;
+    d->id = *key;
+  }
+  else if (at == 3 && d->active && span_is (in, key->s, key->e, "match"))
+    d->has_match = true;
+  else if (at == 3 && d->active && span_is (in, key->s, key->e, "set-name"))
+    d->set_name = *value;
+  else if (at == 4 && d->active && key_is (in, &stack[3], "match")) {
+    if (span_is (in, key->s, key->e, "macaddress"))
+      d->match_mac = *value;
+    else if (span_is (in, key->s, key->e, "name"))
+      d->match_name = *value;
+  }
+  return 0;
+}
+
 int
 net_scan_netplan (const char *in, size_t len, struct net_refs *refs)
 {
@@ -195,7 +231,7 @@ net_scan_netplan (const char *in, size_t len, struct net_refs *refs)
   lines_init (&it, in, len, CONT_NONE, "#");
   while (lines_next (&it, &l)) {
     struct np_span key, value;
-    size_t indent = l.first - l.start, d, i;
+    size_t indent = l.first - l.start, i;
 
     /* The text of a block scalar: blank lines, and lines indented more
      * than its key.
@@ -223,33 +259,10 @@ net_scan_netplan (const char *in, size_t len, struct net_refs *refs)
 
     while (depth > 0 && stack[depth - 1].indent >= indent)
       depth--;
-    /* Deeper than we follow: its parent is deeper than DEPTH_MAX too. */
-    if (depth == DEPTH_MAX && indent > stack[DEPTH_MAX - 1].indent)
-      goto next;
-    if (depth < 3 && device_add (&s, in, &dev) == -1)
+    /* (At DEPTH_MAX, the key is deeper than the paths we follow.) */
+    if (depth < DEPTH_MAX
+        && follow (&s, in, stack, &depth, indent, &key, &value, &dev) == -1)
       goto out;
-    d = depth;
-    stack[depth].indent = indent;
-    stack[depth].key = key;
-    depth++;
-
-    if (d == 2 && key_is (in, &stack[0], "network")
-        && key_is (in, &stack[1], "ethernets")) {
-      memset (&dev, 0, sizeof dev);
-      dev.active = true;
-      dev.id = key;
-    }
-    else if (d == 3 && dev.active && span_is (in, key.s, key.e, "match"))
-      dev.has_match = true;
-    else if (d == 3 && dev.active && span_is (in, key.s, key.e, "set-name"))
-      dev.set_name = value;
-    else if (d == 4 && dev.active && key_is (in, &stack[3], "match")) {
-      if (span_is (in, key.s, key.e, "macaddress"))
-        dev.match_mac = value;
-      else if (span_is (in, key.s, key.e, "name"))
-        dev.match_name = value;
-    }
-next:
     if (is_block_scalar (in, &value)) {
       in_block = true;
       block_indent = indent;
