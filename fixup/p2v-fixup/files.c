@@ -199,7 +199,7 @@ guest_rewrite (struct fixup *f, const char *path, rewrite_fn *rewrite)
     goto out;
   changed = rewrite (in, len, &f->map, &out, &out_len, &f->log);
   if (changed == -1) {
-    error_prefix ("%s: ", path);
+    error_prefix ("%s", path);
     goto out;
   }
   print_log_warnings (f, first);
@@ -269,7 +269,7 @@ guest_edit (struct fixup *f, const char *path, edit_fn *edit)
     goto out;
   changed = edit (in, len, &out, &out_len, &f->log);
   if (changed == -1) {
-    error_prefix ("%s: ", path);
+    error_prefix ("%s", path);
     goto out;
   }
   print_log_warnings (f, first);

@@ -76,22 +76,28 @@ guest_open (struct fixup *f)
   return 0;
 }
 
-/* Is there a LUKS volume among the filesystems?  Then a guest without a
- * root filesystem probably has it encrypted.
+/* Is there a LUKS volume among the partitions?  Then a guest without a
+ * root filesystem probably has it encrypted.  (list_filesystems leaves
+ * LUKS volumes out.)
  */
 static bool
 has_luks (struct fixup *f)
 {
-  char **fs = guestfs_list_filesystems (f->g);
+  char **parts = guestfs_list_partitions (f->g), *type;
   bool found = false;
   size_t i;
 
-  if (fs == NULL)
+  if (parts == NULL)
     return false;
-  for (i = 0; fs[i] && fs[i + 1]; i += 2)
-    if (strcmp (fs[i + 1], "crypto_LUKS") == 0)
+  guestfs_push_error_handler (f->g, NULL, NULL);
+  for (i = 0; parts[i]; i++) {
+    type = guestfs_vfs_type (f->g, parts[i]);
+    if (type && strcmp (type, "crypto_LUKS") == 0)
       found = true;
-  free_strings (fs);
+    free (type);
+  }
+  guestfs_pop_error_handler (f->g);
+  free_strings (parts);
   return found;
 }
 
@@ -254,7 +260,7 @@ guest_build_devmap (struct fixup *f)
 {
   char **fs = NULL, **parts = NULL, **uuids = NULL, *dev, *uuid;
   unsigned *disk = NULL, *number = NULL;
-  size_t n = 0, i, j;
+  size_t n = 0, n_cand, n_parts, c, i, j;
   int index, partnum, ret = -1;
 
   fs = guestfs_list_filesystems (f->g);
@@ -263,34 +269,46 @@ guest_build_devmap (struct fixup *f)
     guest_error (f, "listing the guest's filesystems");
     goto out;
   }
-  for (i = 0; fs[i] && fs[i + 1]; i += 2)
+  for (n_parts = 0; parts[n_parts]; n_parts++)
     ;
-  uuids = calloc (i / 2 + 1, sizeof *uuids);
-  disk = calloc (i / 2 + 1, sizeof *disk);
-  number = calloc (i / 2 + 1, sizeof *number);
+  /* The candidates: every partition (LUKS and swap too: list_filesystems
+   * leaves LUKS out), then the filesystems not on a partition (a whole
+   * disk; logical volumes and RAID, which have stable names already, are
+   * then skipped for not being one of our disks).
+   */
+  for (n_cand = 0; parts[n_cand]; n_cand++)
+    ;
+  for (i = 0; fs[i] && fs[i + 1]; i += 2)
+    n_cand++;
+  uuids = calloc (n_cand + 1, sizeof *uuids);
+  disk = calloc (n_cand + 1, sizeof *disk);
+  number = calloc (n_cand + 1, sizeof *number);
   if (uuids == NULL || disk == NULL || number == NULL) {
     error ("out of memory");
     goto out;
   }
 
-  /* Each filesystem (swap and LUKS too) on a partition or a whole disk,
-   * with its UUID; logical volumes and RAID have stable names already.
-   */
-  for (i = 0; fs[i] && fs[i + 1]; i += 2) {
-    dev = fs[i];
-    for (j = 0; parts[j]; j++)
-      if (strcmp (parts[j], dev) == 0)
-        break;
-    if (parts[j]) {
-      char *whole = guestfs_part_to_dev (f->g, dev);
+  for (c = 0; c < n_cand; c++) {
+    if (c < n_parts) {
+      char *whole;
 
+      dev = parts[c];
+      whole = guestfs_part_to_dev (f->g, dev);
       partnum = guestfs_part_to_partnum (f->g, dev);
       index = whole ? guestfs_device_index (f->g, whole) : -1;
       free (whole);
     }
     else {
+      dev = fs[2 * (c - n_parts)];
+      for (j = 0; parts[j]; j++)
+        if (strcmp (parts[j], dev) == 0)
+          break;
+      if (parts[j])
+        continue;               /* a partition, done above */
       partnum = 0;
+      guestfs_push_error_handler (f->g, NULL, NULL);
       index = guestfs_device_index (f->g, dev);
+      guestfs_pop_error_handler (f->g);
     }
     if (partnum < 0 || index < 0)
       continue;                 /* not on one of our disks */
@@ -311,7 +329,7 @@ guest_build_devmap (struct fixup *f)
     add_inventory_names (f, uuids, n);
   for (i = 0; i < n; i++)
     if (devmap_add_partition (&f->map, disk[i], number[i], uuids[i]) == -1) {
-      error_prefix ("device map: ");
+      error_prefix ("device map");
       goto out;
     }
   if (f->cli->verbose)

@@ -192,10 +192,10 @@ kernels_find (struct fixup *f)
       f->tool = TOOL_INITRAMFS_TOOLS;
   }
   if (f->rebuild && f->tool == TOOL_NONE)
-    return error ("%s: neither initramfs-tools nor dracut is installed, so "
-                  "its initramfs cannot be rebuilt (--no-initramfs changes "
-                  "only its configuration)",
-                  f->product);
+    return error ("%s %d.%d: neither initramfs-tools nor dracut is "
+                  "installed, so its initramfs cannot be rebuilt "
+                  "(--no-initramfs changes only its configuration)",
+                  f->distro, f->major, f->minor);
 
   if (guest_is_dir (f, "/lib/modules")) {
     names = guestfs_ls (f->g, "/lib/modules");
@@ -219,9 +219,9 @@ kernels_find (struct fixup *f)
     image = NULL;
   }
   if (f->n_kernels == 0) {
-    error ("%s: no installed kernel found (/boot/vmlinuz-VERSION with "
-           "/lib/modules/VERSION)",
-           f->product);
+    error ("%s %d.%d: no installed kernel found (/boot/vmlinuz-VERSION "
+           "with /lib/modules/VERSION)",
+           f->distro, f->major, f->minor);
     goto out;
   }
   for (i = 0; i < f->n_kernels; i++) {

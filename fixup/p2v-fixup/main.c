@@ -98,7 +98,8 @@ usage (FILE *fp, int exitcode)
 "  --dry-run               do everything on the overlays, report, and\n"
 "                          leave the images unchanged\n"
 "  --force                 replace an existing --report FILE\n"
-"  -q, --quiet             no progress messages\n"
+"  -q, --quiet             no progress messages (they go to stdout; warnings\n"
+"                          and errors to stderr)\n"
 "  -v, --verbose           more detail (-vv: libguestfs's own trace)\n"
 "  --help                  this text\n"
 "  --version               the version\n"
@@ -126,7 +127,10 @@ fixup_now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A progress message: "p2v-fixup: [  12.3] Inspecting the guest". */
+/* A progress message on stdout: "[  12.3] Inspecting the guest".  Stderr
+ * is for warnings and the one line of a failure; with --report - the
+ * report has stdout, and the progress goes to stderr.
+ */
 void
 fixup_step (struct fixup *f, const char *fmt, ...)
 {
@@ -134,11 +138,12 @@ fixup_step (struct fixup *f, const char *fmt, ...)
 
   if (f->cli->quiet)
     return;
-  fprintf (stderr, "%s: [%6.1f] ", f->cli->prog, fixup_now () - f->start);
+  fprintf (f->progress, "[%6.1f] ", fixup_now () - f->start);
   va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
+  vfprintf (f->progress, fmt, ap);
   va_end (ap);
-  fputc ('\n', stderr);
+  fputc ('\n', f->progress);
+  fflush (f->progress);
 }
 
 void
@@ -248,7 +253,7 @@ read_inventory (struct fixup *f)
     }
   }
   if (inventory_parse_xml (buf, len, &f->inv) == -1) {
-    error_prefix ("--inventory: %s: ", f->inventory_path);
+    error_prefix ("--inventory: %s", f->inventory_path);
     goto out;
   }
   f->have_inventory = true;
@@ -439,6 +444,8 @@ main (int argc, char *argv[])
     error ("no disk image given (see p2v-fixup --help)");
     goto out;
   }
+  f.progress
+    = f.report_path && strcmp (f.report_path, "-") == 0 ? stderr : stdout;
   f.images = &argv[optind];
   f.n_images = argc - optind;
   if (f.n_images > MAX_IMAGES) {

@@ -173,7 +173,7 @@ overlay_create_all (struct fixup *f)
         = { QEMU_IMG, "create", "-q",          "-f",           "qcow2", "-b",
             abs,      "-F",     f->formats[i], f->overlays[i], NULL };
       if (run_command (argv, false) == -1) {
-        error_prefix ("%s: ", f->images[i]);
+        error_prefix ("%s", f->images[i]);
         goto out;
       }
     }
@@ -197,7 +197,7 @@ overlay_commit_all (struct fixup *f)
 
     fixup_step (f, "Writing the changes into %s", f->images[i]);
     if (run_command (argv, true) == -1) {
-      return error_prefix ("%s: writing back the changes%s: ", f->images[i],
+      return error_prefix ("%s: writing back the changes%s", f->images[i],
                            i > 0 ? " (the images before it were written)" : "");
     }
   }

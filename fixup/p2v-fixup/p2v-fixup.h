@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <guestfs.h>
 
@@ -100,6 +101,7 @@ struct fixup {
   char **images; /* the operands, in order */
   size_t n_images;
   const volatile sig_atomic_t *cancel; /* set by SIGINT, SIGTERM, SIGHUP */
+  FILE *progress;               /* stdout, or stderr with --report - */
 
   struct inventory inv; /* all zero without --inventory */
   bool have_inventory;

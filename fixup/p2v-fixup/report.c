@@ -354,18 +354,18 @@ report_write (struct fixup *f)
   }
   fd = file_create_temp (f->report_path, f->cli->force, &final, &tmp);
   if (fd == -1) {
-    error_prefix ("--report: ");
+    error_prefix ("--report");
     goto out;
   }
   if (file_pwrite_all (fd, xmlBufferContent (buf), xmlBufferLength (buf), 0)
       == -1) {
-    error_prefix ("--report: %s: ", tmp);
+    error_prefix ("--report: %s", tmp);
     close (fd);
     unlink (tmp);
     goto out;
   }
   if (file_commit (fd, tmp, final, &opts) == -1) {
-    error_prefix ("--report: ");
+    error_prefix ("--report");
     unlink (tmp);
     goto out;
   }
