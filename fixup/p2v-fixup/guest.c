@@ -255,31 +255,66 @@ add_inventory_names (struct fixup *f, char **uuids, size_t n_uuids)
   }
 }
 
+/* Which disk (its index in DEVS) and partition number the appliance's
+ * partition PART is: /dev/sdb2 -> 1, 2.  The appliance names them
+ * /dev/sdXN; anything else is asked of libguestfs.  -1 if not on a disk
+ * of DEVS.
+ */
+static int
+locate_partition (struct fixup *f, char **devs, const char *part, int *partnum)
+{
+  size_t i, len;
+  char *whole, *end;
+  long num;
+  int index;
+
+  for (i = 0; devs[i]; i++) {
+    len = strlen (devs[i]);
+    if (strncmp (part, devs[i], len) != 0
+        || !isdigit ((unsigned char) part[len]))
+      continue;
+    num = strtol (part + len, &end, 10);
+    if (*end == '\0' && num > 0 && num <= DEVMAP_MAX_PARTITION) {
+      *partnum = num;
+      return i;
+    }
+  }
+  guestfs_push_error_handler (f->g, NULL, NULL);
+  whole = guestfs_part_to_dev (f->g, part);
+  *partnum = guestfs_part_to_partnum (f->g, part);
+  index = whole ? guestfs_device_index (f->g, whole) : -1;
+  guestfs_pop_error_handler (f->g);
+  free (whole);
+  return *partnum > 0 ? index : -1;
+}
+
 int
 guest_build_devmap (struct fixup *f)
 {
-  char **fs = NULL, **parts = NULL, **uuids = NULL, *dev, *uuid;
+  char **devs = NULL, **parts = NULL, **uuids = NULL, *dev, *uuid;
   unsigned *disk = NULL, *number = NULL;
-  size_t n = 0, n_cand, n_parts, c, i, j;
+  size_t n = 0, n_cand, n_parts, n_devs, c, i;
   int index, partnum, ret = -1;
 
-  fs = guestfs_list_filesystems (f->g);
+  /* Not list_filesystems: it probes every device deeply, which takes
+   * tens of seconds without KVM, and leaves LUKS volumes out.
+   */
+  devs = guestfs_list_devices (f->g);
   parts = guestfs_list_partitions (f->g);
-  if (fs == NULL || parts == NULL) {
-    guest_error (f, "listing the guest's filesystems");
+  if (devs == NULL || parts == NULL) {
+    guest_error (f, "listing the guest's disks");
     goto out;
   }
   for (n_parts = 0; parts[n_parts]; n_parts++)
     ;
-  /* The candidates: every partition (LUKS and swap too: list_filesystems
-   * leaves LUKS out), then the filesystems not on a partition (a whole
-   * disk; logical volumes and RAID, which have stable names already, are
-   * then skipped for not being one of our disks).
-   */
-  for (n_cand = 0; parts[n_cand]; n_cand++)
+  for (n_devs = 0; devs[n_devs]; n_devs++)
     ;
-  for (i = 0; fs[i] && fs[i + 1]; i += 2)
-    n_cand++;
+  /* The candidates: every partition (LUKS and swap too), then the whole
+   * disks (a filesystem without a partition table; a partitioned disk
+   * has no UUID of its own).  Logical volumes and RAID have stable names
+   * already.
+   */
+  n_cand = n_parts + n_devs;
   uuids = calloc (n_cand + 1, sizeof *uuids);
   disk = calloc (n_cand + 1, sizeof *disk);
   number = calloc (n_cand + 1, sizeof *number);
@@ -290,27 +325,15 @@ guest_build_devmap (struct fixup *f)
 
   for (c = 0; c < n_cand; c++) {
     if (c < n_parts) {
-      char *whole;
-
       dev = parts[c];
-      whole = guestfs_part_to_dev (f->g, dev);
-      partnum = guestfs_part_to_partnum (f->g, dev);
-      index = whole ? guestfs_device_index (f->g, whole) : -1;
-      free (whole);
+      index = locate_partition (f, devs, dev, &partnum);
     }
     else {
-      dev = fs[2 * (c - n_parts)];
-      for (j = 0; parts[j]; j++)
-        if (strcmp (parts[j], dev) == 0)
-          break;
-      if (parts[j])
-        continue;               /* a partition, done above */
+      dev = devs[c - n_parts];
+      index = c - n_parts;
       partnum = 0;
-      guestfs_push_error_handler (f->g, NULL, NULL);
-      index = guestfs_device_index (f->g, dev);
-      guestfs_pop_error_handler (f->g);
     }
-    if (partnum < 0 || index < 0)
+    if (index < 0)
       continue;                 /* not on one of our disks */
     guestfs_push_error_handler (f->g, NULL, NULL);
     uuid = guestfs_vfs_uuid (f->g, dev);
@@ -336,7 +359,7 @@ guest_build_devmap (struct fixup *f)
     fixup_step (f, "Device map: %zu filesystems, %zu names", n, f->map.n);
   ret = 0;
 out:
-  free_strings (fs);
+  free_strings (devs);
   free_strings (parts);
   for (i = 0; i < n; i++)
     free (uuids[i]);
