@@ -185,9 +185,11 @@ fuzz: deps $(FUZZ_TARGETS)
 	done
 
 bench: deps
+	scripts/deps check bench
 	$(MAKE) all
 	bench/imaging.sh
 	bench/stream.sh
+	bench/fixup.sh
 
 demo: deps
 	$(MAKE) all

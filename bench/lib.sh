@@ -139,13 +139,14 @@ now_us ()
 }
 
 # run_cmd RSSFILE CMD...: run CMD under /usr/bin/time, its peak RSS (KiB)
-# into RSSFILE, its stdout discarded; on failure show its stderr and stop.
-# Its stderr is kept in $scratch/stderr until the next run_cmd.
+# into RSSFILE; on failure show its stderr and stop.  Its stdout and
+# stderr are kept in $scratch/stdout and $scratch/stderr until the next
+# run_cmd.
 run_cmd ()
 {
   local rssfile=$1 errlog=$scratch/stderr
   shift
-  if ! /usr/bin/time -f %M -o "$rssfile" "$@" >/dev/null 2>"$errlog"; then
+  if ! /usr/bin/time -f %M -o "$rssfile" "$@" >"$scratch/stdout" 2>"$errlog"; then
     echo "$prog: '$*' failed:" >&2
     sed 's/^/  /' "$errlog" >&2
     exit 1
