@@ -99,7 +99,7 @@ $(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter 
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
-tests/unit/test-%: tests/unit/test-%.c $(LIBFIXUP) $(LIBP2V) $(LIBIMAGING) \
+tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h) $(LIBFIXUP) $(LIBP2V) $(LIBIMAGING) \
   $(wildcard p2v/common/*.h) $(wildcard fixup/*.h)
 	$(CC) $(ALL_CFLAGS) $(P2V_CFLAGS) $(FIXUP_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS)
 
