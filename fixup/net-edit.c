@@ -15,7 +15,7 @@ int
 edit_init (struct edit *e, const char *in, size_t len)
 {
   memset (e, 0, sizeof *e);
-  if (net_check_input (in, len) == -1)
+  if (rewrite_check_input (in, len) == -1)
     return -1;
   e->in = in;
   e->len = len;
@@ -219,8 +219,8 @@ edit_finish (struct edit *e, char **out, size_t *out_len,
     }
     for (k = i; k < j; k++)
       if (e->items[k].kind == EDIT_WARNING
-          && net_log_warning (log, after_last && line > 1 ? line - 1 : line,
-                              "%s", e->items[k].message)
+          && log_warning (log, after_last && line > 1 ? line - 1 : line, "%s",
+                          e->items[k].message)
             == -1)
         goto out;
   }

@@ -27,9 +27,6 @@
  * Checks and messages (net-text.c).
  */
 
-/* Refuse what no rule reads: more than REWRITE_INPUT_MAX bytes, a NUL. */
-int net_check_input (const char *in, size_t len);
-
 /* Room for show(): each byte shown as itself or \xNN, then "...". */
 #define SHOW_MAX 64
 #define SHOW_SIZE (SHOW_MAX * 4 + 4)
@@ -39,13 +36,6 @@ int net_check_input (const char *in, size_t len);
  * ' as \x27 (messages quote it), then "..." if cut.  Returns BUF.
  */
 const char *show (const char *s, size_t len, char buf[SHOW_SIZE]);
-
-/* Add a warning to LOG (if not NULL) about LINE.  The message must be
- * printable ASCII: guest bytes go through show().  A full log counts it
- * (n_dropped).
- */
-int net_log_warning (struct rewrite_log *log, size_t line, const char *fmt, ...)
-  __attribute__ ((format (printf, 3, 4)));
 
 /* ---------------------------------------------------------------------
  * Lines and words (net-text.c).

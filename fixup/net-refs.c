@@ -287,7 +287,7 @@ ref_scan_begin (struct ref_scan *s, const char *in, size_t len,
   size_t i;
 
   memset (s, 0, sizeof *s);
-  if (net_check_input (in, len) == -1)
+  if (rewrite_check_input (in, len) == -1)
     return -1;
   s->refs = refs;
   s->n0 = refs->n;
@@ -350,15 +350,13 @@ ref_scan_add (struct ref_scan *s, size_t line, const char *name,
   if (span_is (name, 0, name_len, "lo"))
     return 0;
   if (!name_valid (name, name_len))
-    return net_log_warning (log, line,
-                            "'%s': not a valid interface name: skipped",
-                            show (name, name_len, buf));
+    return log_warning (log, line, "'%s': not a valid interface name: skipped",
+                        show (name, name_len, buf));
   if (mac_len > 0) {
     if (mac_parse (mac, mac_len, norm))
       m = norm;
-    else if (net_log_warning (log, line, "%s: '%s': not a MAC address: ignored",
-                              show (name, name_len, buf),
-                              show (mac, mac_len, buf2))
+    else if (log_warning (log, line, "%s: '%s': not a MAC address: ignored",
+                          show (name, name_len, buf), show (mac, mac_len, buf2))
              == -1)
       return -1;
   }
@@ -369,10 +367,10 @@ ref_scan_add (struct ref_scan *s, size_t line, const char *name,
       if (s->full)
         return 0;
       s->full = true;
-      return net_log_warning (log, line,
-                              "more than %d interface names: '%s' and the "
-                              "names after it skipped",
-                              NET_REFS_MAX, show (name, name_len, buf));
+      return log_warning (log, line,
+                          "more than %d interface names: '%s' and the "
+                          "names after it skipped",
+                          NET_REFS_MAX, show (name, name_len, buf));
     }
     if (add_pending (s, name, name_len, m, NONE) == -1)
       return -1;
@@ -386,8 +384,8 @@ ref_scan_add (struct ref_scan *s, size_t line, const char *name,
   if (m == NULL || (old != NULL && strcmp (old, m) == 0))
     return 1;
   if (old != NULL)
-    return net_log_warning (log, line, "%s: MAC %s, and also %s: kept %s",
-                            show (name, name_len, buf), old, m, old)
+    return log_warning (log, line, "%s: MAC %s, and also %s: kept %s",
+                        show (name, name_len, buf), old, m, old)
         == -1
       ? -1
       : 1;

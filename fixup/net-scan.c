@@ -148,9 +148,8 @@ networkd_macs (struct ref_scan *s, const struct lines *it, size_t line,
     n->n_macs[k] = 0;
   while (words_next (it, &i, value_end, &ws, &we)) {
     if (!mac_parse (in + ws, we - ws, norm)) {
-      if (net_log_warning (s->refs->log, line,
-                           "'%s': not a MAC address: ignored",
-                           show (in + ws, we - ws, buf))
+      if (log_warning (s->refs->log, line, "'%s': not a MAC address: ignored",
+                       show (in + ws, we - ws, buf))
           == -1)
         return -1;
     }

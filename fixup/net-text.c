@@ -11,21 +11,6 @@
 
 #include "error.h"
 
-int
-net_check_input (const char *in, size_t len)
-{
-  const char *nul;
-
-  if (len > REWRITE_INPUT_MAX)
-    return error ("too large: %zu bytes, the limit is %d", len,
-                  REWRITE_INPUT_MAX);
-  nul = memchr (in, '\0', len);
-  if (nul != NULL)
-    return error ("NUL byte at offset %zu: not a text file",
-                  (size_t) (nul - in));
-  return 0;
-}
-
 const char *
 show (const char *s, size_t len, char buf[SHOW_SIZE])
 {
@@ -43,45 +28,6 @@ show (const char *s, size_t len, char buf[SHOW_SIZE])
     n += snprintf (buf + n, SHOW_SIZE - n, "...");
   buf[n] = '\0';
   return buf;
-}
-
-int
-net_log_warning (struct rewrite_log *log, size_t line, const char *fmt, ...)
-{
-  struct rewrite_log_entry e = { .kind = REWRITE_WARNING, .line = line };
-  va_list ap;
-  int r;
-
-  if (log == NULL)
-    return 0;
-  if (log->n >= REWRITE_LOG_MAX) {
-    log->n_dropped++;
-    return 0;
-  }
-  va_start (ap, fmt);
-  r = vasprintf (&e.message, fmt, ap);
-  va_end (ap);
-  if (r == -1)
-    return error_errno (errno, "rewrite log");
-  if (log->file != NULL && (e.file = strdup (log->file)) == NULL)
-    goto fail;
-  if (log->n == log->alloc) {
-    size_t alloc = log->alloc ? log->alloc * 2 : 16;
-    struct rewrite_log_entry *entries;
-
-    entries = realloc (log->entries, alloc * sizeof *entries);
-    if (entries == NULL)
-      goto fail;
-    log->entries = entries;
-    log->alloc = alloc;
-  }
-  log->entries[log->n++] = e;
-  return 0;
-fail:
-  r = errno;
-  free (e.message);
-  free (e.file);
-  return error_errno (r, "rewrite log");
 }
 
 void

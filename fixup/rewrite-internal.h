@@ -38,7 +38,12 @@ struct scan {
   size_t alloc;
 };
 
-/* Check the input (size, no NUL byte) and start a scan of it.  DECODE_OCTAL
+/* Refuse what no rule reads: more than REWRITE_INPUT_MAX bytes, or a NUL
+ * byte.  Returns 0, or -1 with the reason in error().
+ */
+int rewrite_check_input (const char *in, size_t len);
+
+/* Check the input (rewrite_check_input) and start a scan of it.  DECODE_OCTAL
  * as in struct scan.
  */
 int scan_init (struct scan *s, const char *in, size_t len,
@@ -100,6 +105,12 @@ is_space (char c)
 /* Log entries (rewrite-log.c).  A full log counts instead (n_dropped). */
 int log_change (struct rewrite_log *log, size_t line, const char *old_text,
                 size_t old_len, const char *new_text, size_t new_len);
+/* Add a warning about LINE to LOG (if not NULL).  The message must be
+ * printable ASCII: guest bytes are escaped by the caller.  A full log
+ * counts it (n_dropped).
+ */
+int log_warning (struct rewrite_log *log, size_t line, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
 int log_unknown_device (struct rewrite_log *log, size_t line, const char *name,
                         size_t len);
 

@@ -2,6 +2,7 @@
 #include "rewrite-internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,10 +102,26 @@ log_change (struct rewrite_log *log, size_t line, const char *old_text,
 }
 
 int
+log_warning (struct rewrite_log *log, size_t line, const char *fmt, ...)
+{
+  struct rewrite_log_entry e = { .kind = REWRITE_WARNING, .line = line };
+  va_list ap;
+  int r;
+
+  if (log == NULL)
+    return 0;
+  va_start (ap, fmt);
+  r = vasprintf (&e.message, fmt, ap);
+  va_end (ap);
+  if (r == -1)
+    return error_errno (errno, "rewrite log");
+  return append (log, &e);
+}
+
+int
 log_unknown_device (struct rewrite_log *log, size_t line, const char *name,
                     size_t len)
 {
-  struct rewrite_log_entry e = { .kind = REWRITE_WARNING, .line = line };
   /* Each byte shown as itself or as \xNN, then "...". */
   char shown[NAME_SHOWN_MAX * 4 + 4];
   size_t i, n = 0;
@@ -123,10 +140,5 @@ log_unknown_device (struct rewrite_log *log, size_t line, const char *name,
   if (i < len)
     n += snprintf (shown + n, sizeof shown - n, "...");
   shown[n] = '\0';
-  if (asprintf (&e.message, "unknown device '%s': left as it is", shown)
-      == -1) {
-    e.message = NULL;
-    return error_errno (errno, "rewrite log");
-  }
-  return append (log, &e);
+  return log_warning (log, line, "unknown device '%s': left as it is", shown);
 }

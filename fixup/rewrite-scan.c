@@ -17,12 +17,10 @@
 static const char *const device_params[] = { "root=", "resume=" };
 
 int
-scan_init (struct scan *s, const char *in, size_t len, const struct devmap *map,
-           bool decode_octal)
+rewrite_check_input (const char *in, size_t len)
 {
   const char *nul;
 
-  memset (s, 0, sizeof *s);
   if (len > REWRITE_INPUT_MAX)
     return error ("too large: %zu bytes, the limit is %d", len,
                   REWRITE_INPUT_MAX);
@@ -30,6 +28,16 @@ scan_init (struct scan *s, const char *in, size_t len, const struct devmap *map,
   if (nul != NULL)
     return error ("NUL byte at offset %zu: not a text file",
                   (size_t) (nul - in));
+  return 0;
+}
+
+int
+scan_init (struct scan *s, const char *in, size_t len, const struct devmap *map,
+           bool decode_octal)
+{
+  memset (s, 0, sizeof *s);
+  if (rewrite_check_input (in, len) == -1)
+    return -1;
   s->in = in;
   s->len = len;
   s->map = map;
