@@ -108,14 +108,17 @@ deps:
 
 # The build runs in a second make, after deps: on a fresh machine the
 # PKG_CFLAGS and PKG_LIBS above were computed before pkg-config and the
-# libraries were installed.
+# libraries were installed.  The tests run TEST_JOBS at a time (one per
+# CPU: most keep one busy).
+TEST_JOBS ?= $(shell nproc)
+
 check: deps
 	$(MAKE) all
-	tests/run-tests
+	tests/run-tests -j $(TEST_JOBS)
 
 check-fast: deps
 	$(MAKE) all
-	tests/run-tests --fast
+	tests/run-tests --fast -j $(TEST_JOBS)
 
 check-valgrind: deps
 	$(MAKE) all
