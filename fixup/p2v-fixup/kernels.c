@@ -37,6 +37,8 @@ static const char *const virtio_drivers[] = {
   "virtio_net",
 };
 #define N_VIRTIO (sizeof virtio_drivers / sizeof virtio_drivers[0])
+/* Room for all their names, space-separated. */
+#define DRIVER_NAMES_SIZE 128
 
 #define MODULES_FILE "/etc/initramfs-tools/modules"
 #define INITRAMFS_TOOLS_CONF "/etc/initramfs-tools/conf.d/p2vkit"
@@ -63,43 +65,61 @@ read_optional (struct fixup *f, const char *path, char **buf, size_t *len)
   return guest_read (f, path, buf, len);
 }
 
-/* Which virtio drivers kernel K lacks: NULL if none (*MISSING), or
- * "virtio_net virtio_scsi" (caller frees).
+/* The names of the virtio drivers in MASK (bit i: virtio_drivers[i]),
+ * space-separated, in BUF.
+ */
+static char *
+driver_names (unsigned mask, char buf[DRIVER_NAMES_SIZE])
+{
+  size_t i, used = 0;
+
+  buf[0] = '\0';
+  for (i = 0; i < N_VIRTIO; i++)
+    if (mask & (1u << i))
+      used += snprintf (buf + used, DRIVER_NAMES_SIZE - used, "%s%s",
+                        used ? " " : "", virtio_drivers[i]);
+  return buf;
+}
+
+/* Which virtio drivers kernel KR has as modules (KR->modules), built in,
+ * or not at all (KR->missing: NULL if none, else "virtio_net
+ * virtio_scsi").
  */
 static int
-check_drivers (struct fixup *f, const char *k, char **missing)
+check_drivers (struct fixup *f, struct kernel_record *kr)
 {
   char *dep = NULL, *builtin = NULL, *path = NULL;
-  size_t dep_len, builtin_len, i, used = 0;
-  char list[128] = "";
+  char names[DRIVER_NAMES_SIZE];
+  size_t dep_len, builtin_len, i;
+  unsigned missing = 0;
   int ret = -1;
 
-  *missing = NULL;
-  if (asprintf (&path, "/lib/modules/%s/modules.dep", k) == -1) {
+  if (asprintf (&path, "/lib/modules/%s/modules.dep", kr->version) == -1) {
     path = NULL;
     return error ("out of memory");
   }
   if (read_optional (f, path, &dep, &dep_len) == -1)
     goto out;
   free (path);
-  if (asprintf (&path, "/lib/modules/%s/modules.builtin", k) == -1) {
+  if (asprintf (&path, "/lib/modules/%s/modules.builtin", kr->version) == -1) {
     path = NULL;
     error ("out of memory");
     goto out;
   }
   if (read_optional (f, path, &builtin, &builtin_len) == -1)
     goto out;
-  for (i = 0; i < N_VIRTIO; i++)
-    if (!initramfs_module_listed (dep, dep_len, virtio_drivers[i])
-        && !initramfs_module_listed (builtin, builtin_len, virtio_drivers[i]))
-      used += snprintf (list + used, sizeof list - used, "%s%s",
-                        used ? " " : "", virtio_drivers[i]);
-  if (used) {
-    *missing = strdup (list);
-    if (*missing == NULL) {
-      error ("out of memory");
-      goto out;
-    }
+  for (i = 0; i < N_VIRTIO; i++) {
+    if (initramfs_module_listed (builtin, builtin_len, virtio_drivers[i]))
+      continue;
+    if (initramfs_module_listed (dep, dep_len, virtio_drivers[i]))
+      kr->modules |= 1u << i;
+    else
+      missing |= 1u << i;
+  }
+  if (missing
+      && (kr->missing = strdup (driver_names (missing, names))) == NULL) {
+    error ("out of memory");
+    goto out;
   }
   ret = 0;
 out:
@@ -162,7 +182,7 @@ add_kernel (struct fixup *f, const char *k)
   kr->initramfs = initramfs_path (f, k);
   if (kr->initramfs == NULL)
     return error ("out of memory");
-  if (check_drivers (f, k, &kr->missing) == -1)
+  if (check_drivers (f, kr) == -1)
     return -1;
   if (!f->rebuild)
     kr->rebuilt = REBUILD_SKIPPED;
@@ -323,48 +343,33 @@ kernels_configure (struct fixup *f)
   return configure_dracut (f);
 }
 
-/* The files in kernel K's new initramfs hold the virtio modules that
- * are not built in.
+/* The files in kernel K's new initramfs hold the virtio drivers that
+ * are modules.
  */
 static int
 verify_initramfs (struct fixup *f, const struct kernel_record *k)
 {
   const char *lister = f->tool == TOOL_DRACUT ? "lsinitrd" : "lsinitramfs";
   char *argv[] = { (char *) lister, k->initramfs, NULL };
-  char *listing, *builtin = NULL, *path = NULL, msg[128] = "";
-  size_t blen = 0, used = 0, i;
-  int ret = -1;
+  char *listing, names[DRIVER_NAMES_SIZE];
+  unsigned absent = 0;
+  size_t i;
 
   listing = guestfs_command (f->g, argv);
   if (listing == NULL)
     return guest_error (f, k->initramfs);
-  if (asprintf (&path, "/lib/modules/%s/modules.builtin", k->version) == -1) {
-    path = NULL;
-    error ("out of memory");
-    goto out;
-  }
-  if (read_optional (f, path, &builtin, &blen) == -1)
-    goto out;
   for (i = 0; i < N_VIRTIO; i++) {
     char pattern[64];
 
-    if (initramfs_module_listed (builtin, blen, virtio_drivers[i]))
-      continue;
     snprintf (pattern, sizeof pattern, "/%s.ko", virtio_drivers[i]);
-    if (strstr (listing, pattern) == NULL)
-      used += snprintf (msg + used, sizeof msg - used, "%s%s", used ? " " : "",
-                        virtio_drivers[i]);
+    if ((k->modules & (1u << i)) && strstr (listing, pattern) == NULL)
+      absent |= 1u << i;
   }
-  if (used) {
-    error ("%s: rebuilt, but %s not in it", k->initramfs, msg);
-    goto out;
-  }
-  ret = 0;
-out:
   free (listing);
-  free (builtin);
-  free (path);
-  return ret;
+  if (absent)
+    return error ("%s: rebuilt, but %s not in it", k->initramfs,
+                  driver_names (absent, names));
+  return 0;
 }
 
 int

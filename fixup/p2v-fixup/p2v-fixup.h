@@ -67,6 +67,7 @@ struct kernel_record {
   char *version; /* 6.1.0-27-amd64 */
   char *initramfs; /* /boot/initrd.img-6.1.0-27-amd64 */
   char *missing; /* "virtio_net virtio_scsi", or NULL */
+  unsigned modules; /* the virtio drivers that are modules (kernels.c) */
   enum rebuild_status rebuilt;
   double seconds; /* the rebuild's time */
 };
