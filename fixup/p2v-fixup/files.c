@@ -17,42 +17,38 @@ static void print_log_warnings (struct fixup *f, size_t first);
 /* Mode of the files we create: configuration, readable by all. */
 #define NEW_FILE_MODE 0644
 
-bool
-guest_is_file (struct fixup *f, const char *path)
+/* The guestfs test TEST of PATH (symbolic links not followed), with no
+ * error message: an error is "no".
+ */
+static bool
+quiet_test (struct fixup *f, int (*test) (guestfs_h *, const char *),
+            const char *path)
 {
   int r;
 
   guestfs_push_error_handler (f->g, NULL, NULL);
-  r = guestfs_is_file_opts (f->g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 0,
-                            -1);
+  r = test (f->g, path);
   guestfs_pop_error_handler (f->g);
   return r == 1;
+}
+
+bool
+guest_is_file (struct fixup *f, const char *path)
+{
+  return quiet_test (f, guestfs_is_file, path);
 }
 
 bool
 guest_is_dir (struct fixup *f, const char *path)
 {
-  int r;
-
-  guestfs_push_error_handler (f->g, NULL, NULL);
-  r = guestfs_is_dir_opts (f->g, path, GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 0,
-                           -1);
-  guestfs_pop_error_handler (f->g);
-  return r == 1;
+  return quiet_test (f, guestfs_is_dir, path);
 }
 
 bool
 guest_exists (struct fixup *f, const char *path)
 {
-  int r;
-
-  guestfs_push_error_handler (f->g, NULL, NULL);
-  r = guestfs_is_file_opts (f->g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 0,
-                            -1);
-  if (r == 0)
-    r = guestfs_is_symlink (f->g, path);
-  guestfs_pop_error_handler (f->g);
-  return r == 1;
+  return quiet_test (f, guestfs_is_file, path)
+    || quiet_test (f, guestfs_is_symlink, path);
 }
 
 int
