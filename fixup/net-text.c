@@ -3,13 +3,8 @@
  */
 #include "net-internal.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <strings.h>
-
-#include "error.h"
 
 const char *
 show (const char *s, size_t len, char buf[SHOW_SIZE])

@@ -14,9 +14,6 @@
 
 static void print_log_warnings (struct fixup *f, size_t first);
 
-/* Mode of the files we create: configuration, readable by all. */
-#define NEW_FILE_MODE 0644
-
 /* The guestfs test TEST of PATH (symbolic links not followed), with no
  * error message: an error is "no".
  */
@@ -90,14 +87,14 @@ make_parent (struct fixup *f, const char *path)
 
 int
 guest_write (struct fixup *f, const char *path, const char *buf, size_t len,
-             enum file_action action)
+             enum file_action action, int mode)
 {
   if (action == FILE_CREATED && make_parent (f, path) == -1)
     return -1;
   /* guestfs_write truncates an existing file: its owner and mode stay. */
   if (guestfs_write (f->g, path, buf, len) == -1)
     return guest_error (f, path);
-  if (action == FILE_CREATED && guestfs_chmod (f->g, NEW_FILE_MODE, path) == -1)
+  if (action == FILE_CREATED && guestfs_chmod (f->g, mode, path) == -1)
     return guest_error (f, path);
   return fixup_note_file (f, path, action);
 }
@@ -200,7 +197,8 @@ guest_rewrite (struct fixup *f, const char *path, rewrite_fn *rewrite)
   }
   print_log_warnings (f, first);
   if (changed > 0) {
-    if (guest_write (f, path, out, out_len, FILE_CHANGED) == -1)
+    if (guest_write (f, path, out, out_len, FILE_CHANGED, GUEST_CONFIG_MODE)
+        == -1)
       goto out;
     fixup_step (f, "%s: %d line%s changed", path, changed,
                 changed == 1 ? "" : "s");
@@ -213,7 +211,8 @@ out:
 }
 
 int
-guest_set_file (struct fixup *f, const char *path, const char *contents)
+guest_set_file (struct fixup *f, const char *path, const char *contents,
+                int mode)
 {
   char *old = NULL;
   size_t len;
@@ -230,7 +229,7 @@ guest_set_file (struct fixup *f, const char *path, const char *contents)
       return 0;
   }
   return guest_write (f, path, contents, strlen (contents),
-                      exists ? FILE_CHANGED : FILE_CREATED);
+                      exists ? FILE_CHANGED : FILE_CREATED, mode);
 }
 
 /* Print the warnings the log got from FIRST on. */
@@ -270,7 +269,8 @@ guest_edit (struct fixup *f, const char *path, edit_fn *edit)
   }
   print_log_warnings (f, first);
   if (changed > 0) {
-    if (guest_write (f, path, out, out_len, FILE_CHANGED) == -1)
+    if (guest_write (f, path, out, out_len, FILE_CHANGED, GUEST_CONFIG_MODE)
+        == -1)
       goto out;
     fixup_step (f, "%s: %d line%s changed", path, changed,
                 changed == 1 ? "" : "s");

@@ -55,7 +55,6 @@ static const char *const virtio_drivers[] = {
 #define MODULES_FILE "/etc/initramfs-tools/modules"
 #define INITRAMFS_TOOLS_CONF "/etc/initramfs-tools/conf.d/p2vkit"
 #define INITRAMFS_TOOLS_HOOK "/etc/initramfs-tools/hooks/p2vkit"
-#define HOOK_MODE 0755
 /* What dracut compresses our rebuilds with (see above). */
 #define DRACUT_COMPRESS "gzip -n -1"
 #define DRACUT_CONF "/etc/dracut.conf.d/90-p2vkit.conf"
@@ -341,22 +340,19 @@ configure_initramfs_tools (struct fixup *f)
   if ((in == NULL && out_len > 0)
       || (in && (out_len != len || memcmp (in, out, len) != 0))) {
     if (guest_write (f, MODULES_FILE, out, out_len,
-                     in ? FILE_CHANGED : FILE_CREATED)
+                     in ? FILE_CHANGED : FILE_CREATED, GUEST_CONFIG_MODE)
         == -1)
       goto out;
   }
   if (guest_set_file (f, INITRAMFS_TOOLS_CONF,
-                      f->target == TARGET_PHYSICAL ? generic : NULL)
+                      f->target == TARGET_PHYSICAL ? generic : NULL,
+                      GUEST_CONFIG_MODE)
         == -1
       || guest_set_file (f, INITRAMFS_TOOLS_HOOK,
-                         f->target == TARGET_PHYSICAL ? hook : NULL)
+                         f->target == TARGET_PHYSICAL ? hook : NULL,
+                         GUEST_SCRIPT_MODE)
         == -1)
     goto out;
-  if (f->target == TARGET_PHYSICAL
-      && guestfs_chmod (f->g, HOOK_MODE, INITRAMFS_TOOLS_HOOK) == -1) {
-    guest_error (f, INITRAMFS_TOOLS_HOOK);
-    goto out;
-  }
   ret = 0;
 out:
   free (in);
@@ -378,7 +374,8 @@ configure_dracut (struct fixup *f)
       "hostonly_cmdline=\"no\"\n";
 
   return guest_set_file (f, DRACUT_CONF,
-                         f->target == TARGET_VIRT ? virt : physical);
+                         f->target == TARGET_VIRT ? virt : physical,
+                         GUEST_CONFIG_MODE);
 }
 
 int

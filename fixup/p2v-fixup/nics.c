@@ -239,7 +239,7 @@ pin_with_links (struct fixup *f)
       goto out;
     }
     if (net_link_file (nic->name, nic->mac, &text) == -1
-        || guest_set_file (f, path, text) == -1)
+        || guest_set_file (f, path, text, GUEST_CONFIG_MODE) == -1)
       goto out;
     nic->pinned = path;
     path = NULL;
@@ -285,11 +285,11 @@ pin_with_udev_rules (struct fixup *f)
       n++;
     }
   if (n == 0) {
-    ret = guest_set_file (f, UDEV_RULES, NULL);
+    ret = guest_set_file (f, UDEV_RULES, NULL, GUEST_CONFIG_MODE);
     goto out;
   }
   if (net_udev_rules (refs, n, &text) == -1
-      || guest_set_file (f, UDEV_RULES, text) == -1)
+      || guest_set_file (f, UDEV_RULES, text, GUEST_CONFIG_MODE) == -1)
     goto out;
   for (i = 0; i < f->n_nics; i++)
     if (f->nics[i].mac && (f->nics[i].pinned = strdup (UDEV_RULES)) == NULL) {

@@ -162,9 +162,17 @@ int guest_close (struct fixup *f);
 int guest_error (struct fixup *f, const char *what);
 
 /* files.c: reading and writing the guest's files. */
+/* Modes of the files we create: configuration, readable by all; a
+ * script the guest runs.
+ */
+#define GUEST_CONFIG_MODE 0644
+#define GUEST_SCRIPT_MODE 0755
 int guest_read (struct fixup *f, const char *path, char **buf, size_t *len);
+/* Write BUF to PATH; a file it creates (ACTION FILE_CREATED) gets MODE,
+ * an existing one keeps its own.
+ */
 int guest_write (struct fixup *f, const char *path, const char *buf, size_t len,
-                 enum file_action action);
+                 enum file_action action, int mode);
 int guest_remove (struct fixup *f, const char *path);
 bool guest_is_file (struct fixup *f, const char *path);
 bool guest_is_dir (struct fixup *f, const char *path);
@@ -184,10 +192,11 @@ int guest_rewrite (struct fixup *f, const char *path, rewrite_fn *rewrite);
 typedef int edit_fn (const char *in, size_t len, char **out, size_t *out_len,
                      struct rewrite_log *log);
 int guest_edit (struct fixup *f, const char *path, edit_fn *edit);
-/* Make PATH hold CONTENTS (created if need be), or remove it when
- * CONTENTS is NULL; nothing is written when it holds them already.
+/* Make PATH hold CONTENTS (created if need be, with MODE), or remove it
+ * when CONTENTS is NULL; nothing is written when it holds them already.
  */
-int guest_set_file (struct fixup *f, const char *path, const char *contents);
+int guest_set_file (struct fixup *f, const char *path, const char *contents,
+                    int mode);
 int files_rewrite_devices (struct fixup *f);
 
 /* nics.c */
