@@ -51,7 +51,7 @@ SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"'
 # programs under p2v/ also link p2v/common/libp2v.a; those under fixup/ link
 # fixup/libfixup.a and libp2v.a (the inventory) too.
 PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
-	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup
+	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup p2v/convert:p2v-convert
 BINS = $(foreach p,$(PROGRAMS),bin/$(word 2,$(subst :, ,$(p))))
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
