@@ -49,12 +49,12 @@ pass_line (const char *line, size_t len)
 }
 
 /* Run ARGV[0] (a bare program name: see program_path) with ARGV, stdin on
- * /dev/null and stdout ours.  Its stderr passes through a line late: the
- * last line is held back, and if the program fails it is the error
- * recorded, not printed.  Returns 0 or -1.
+ * /dev/null and stdout ours (or our stderr: JOB->progress_to_stderr).  Its
+ * stderr passes through a line late: the last line is held back, and if the
+ * program fails it is the error recorded, not printed.  Returns 0 or -1.
  */
 static int
-run_program (char *argv[])
+run_program (const struct convert_job *job, char *argv[])
 {
   char *path = NULL, held[CONVERT_LINE_MAX], buf[CONVERT_LINE_MAX];
   size_t held_len = 0, len = 0, i;
@@ -79,7 +79,9 @@ run_program (char *argv[])
   }
   if (pid == 0) {
     devnull = open ("/dev/null", O_RDONLY);
-    if (devnull == -1 || dup2 (devnull, 0) == -1 || dup2 (pipefd[1], 2) == -1)
+    if (devnull == -1 || dup2 (devnull, 0) == -1
+        || (job->progress_to_stderr && dup2 (2, 1) == -1)
+        || dup2 (pipefd[1], 2) == -1)
       _exit (126);
     execvp (path, argv);
     dprintf (2, "%s: %s\n", path, strerror (errno));
@@ -192,7 +194,7 @@ convert_fixup (const struct convert_job *job)
   for (i = 0; i < job->n_images; i++)
     argv[n++] = job->images[i];
   argv[n] = NULL;
-  return run_program (argv);
+  return run_program (job, argv);
 }
 
 int
@@ -237,5 +239,5 @@ convert_domxml (const struct convert_job *job)
     argv[n++] = job->images[i];
   }
   argv[n] = NULL;
-  return run_program (argv);
+  return run_program (job, argv);
 }

@@ -34,6 +34,10 @@ struct convert_job {
    */
   bool new_macs;
   bool quiet;                   /* no progress from the programs */
+  /* Their stdout (progress) goes to our stderr: where our stdout is not
+   * the user's (p2v-recv --stdio talks to the sender on it).
+   */
+  bool progress_to_stderr;
   int verbose;                  /* their -v, as many times */
 };
 

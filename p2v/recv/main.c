@@ -16,6 +16,9 @@ enum {
   TOKEN_OPTION,
   TOKEN_FILE_OPTION,
   ONCE_OPTION,
+  CONVERT_OPTION,
+  NETWORK_OPTION,
+  BRIDGE_OPTION,
 };
 
 volatile sig_atomic_t recv_interrupted;
@@ -59,6 +62,16 @@ usage (FILE *fp, int exitcode)
 "  --token TOKEN          the token senders must know\n"
 "  --token-file FILE      read the token from FILE\n"
 "  --once                 serve one sender, then exit with its status\n"
+"  --convert              when a sender has finished, make its machine a\n"
+"                         virtual machine, as p2v-convert does: p2v-fixup\n"
+"                         --target virt on the images in place (with the\n"
+"                         inventory, if the sender sent one), the report in\n"
+"                         DIR/NAME/NAME-fixup.xml, and p2v-domxml's\n"
+"                         DIR/NAME/NAME.xml for virsh define.  Minutes\n"
+"                         without KVM; the sender does not wait for it\n"
+"  --network NET, --bridge BRIDGE\n"
+"                         with --convert: the NICs join libvirt network NET\n"
+"                         (default \"default\") or host bridge BRIDGE"
 "  --force                replace images that exist\n"
 "  -q, --quiet            say less\n"
 "  --machine-readable     lines on stdout: listening ADDR:PORT,\n"
@@ -99,6 +112,9 @@ main (int argc, char *argv[])
     { "token", required_argument, NULL, TOKEN_OPTION },
     { "token-file", required_argument, NULL, TOKEN_FILE_OPTION },
     { "once", no_argument, NULL, ONCE_OPTION },
+    { "convert", no_argument, NULL, CONVERT_OPTION },
+    { "network", required_argument, NULL, NETWORK_OPTION },
+    { "bridge", required_argument, NULL, BRIDGE_OPTION },
     { NULL, 0, NULL, 0 },
   };
   static char token[STREAM_TOKEN_LENGTH + 1];
@@ -125,6 +141,15 @@ main (int argc, char *argv[])
       if (read_token_file (optarg) == -1)
         goto fail;
       break;
+    case CONVERT_OPTION:
+      opts.convert = true;
+      break;
+    case NETWORK_OPTION:
+      opts.network = optarg;
+      break;
+    case BRIDGE_OPTION:
+      opts.bridge = optarg;
+      break;
     case ONCE_OPTION:
       opts.once = true;
       break;
@@ -143,6 +168,14 @@ main (int argc, char *argv[])
   }
   if (opts.out == NULL) {
     error ("--out is required (see p2v-recv --help)");
+    goto fail;
+  }
+  if ((opts.network || opts.bridge) && !opts.convert) {
+    error ("--network and --bridge go with --convert");
+    goto fail;
+  }
+  if (opts.network && opts.bridge) {
+    error ("--network and --bridge: one or the other");
     goto fail;
   }
   if (opts.stdio && opts.cli.machine_readable) {

@@ -14,6 +14,9 @@ struct recv_options {
   bool stdio;                   /* --stdio */
   bool once;                    /* --once */
   const char *token;            /* --token, --token-file; NULL: none */
+  bool convert;                 /* --convert */
+  const char *network;          /* --network, or NULL */
+  const char *bridge;           /* --bridge, or NULL */
 };
 
 /* Seconds a read or write on a connection may stall: before and after the

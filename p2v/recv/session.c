@@ -25,6 +25,7 @@
 
 #include <zstd.h>
 
+#include "convert.h"
 #include "digest.h"
 #include "error.h"
 #include "file.h"
@@ -551,6 +552,61 @@ out:
   return ret;
 }
 
+/* --convert: the fixup and the domain XML for what arrived, as
+ * p2v-convert makes them (p2v/common/convert.c).
+ */
+static int
+convert_machine (struct session *s)
+{
+  struct convert_job job = {
+    .prog = s->opts->cli.prog,
+    .name = s->h.name,
+    .n_images = s->h.n_disks,
+    .network = s->opts->network,
+    .bridge = s->opts->bridge,
+    .quiet = s->opts->cli.quiet,
+    .verbose = s->opts->cli.verbose,
+    .progress_to_stderr = true,
+  };
+  char *images[STREAM_MAX_DISKS], *inventory = NULL, *report = NULL,
+                                  *xml = NULL;
+  uint32_t i;
+  int ret = -1;
+
+  for (i = 0; i < s->h.n_disks; i++)
+    images[i] = s->disks[i].path;
+  job.images = images;
+  if ((s->inventory && asprintf (&inventory, "%s/inventory.xml", s->dir) == -1)
+      || asprintf (&report, "%s/%s-fixup.xml", s->dir, s->h.name) == -1
+      || asprintf (&xml, "%s/%s.xml", s->dir, s->h.name) == -1) {
+    error ("out of memory");
+    goto out;
+  }
+  job.inventory = inventory;
+  job.report = report;
+  job.xml = xml;
+  /* Without an inventory the guest's own configuration names the NICs. */
+  job.new_macs = inventory == NULL;
+  if (!s->opts->cli.quiet)
+    fprintf (stderr,
+             "%s: machine '%s': converting (p2v-fixup, then "
+             "p2v-domxml; minutes without KVM)\n",
+             s->opts->cli.prog, s->h.name);
+  if (convert_fixup (&job) == -1 || convert_domxml (&job) == -1) {
+    error_prefix ("machine '%s': --convert", s->h.name);
+    goto out;
+  }
+  if (!s->opts->cli.quiet)
+    fprintf (stderr, "%s: machine '%s': converted: virsh define %s\n",
+             s->opts->cli.prog, s->h.name, xml);
+  ret = 0;
+out:
+  free (inventory);
+  free (report);
+  free (xml);
+  return ret;
+}
+
 static int
 receive_frames (struct session *s)
 {
@@ -628,6 +684,9 @@ recv_session (const struct recv_options *opts, int rfd, int wfd,
   if (opts->stdio ? opts->cli.verbose : !opts->cli.quiet)
     fprintf (stderr, "%s: machine '%s': %" PRIu32 " disk(s) in %s\n",
              opts->cli.prog, s.h.name, s.h.n_disks, s.dir);
+  /* Still under the machine's lock: no sender writes it meanwhile. */
+  if (opts->convert && convert_machine (&s) == -1)
+    goto out;
   ret = 0;
 
 out:
