@@ -12,9 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libxml/parser.h>
-#include <libxml/relaxng.h>
 #include <libxml/xmlwriter.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +21,13 @@
 #include "error.h"
 #include "file.h"
 #include "inventory-internal.h"
+#include "xml-read.h"
 
 /* Room for a number as text. */
 #define NUMBER_MAX sizeof "18446744073709551615"
 
-/* What libxml2 says, kept to one line of this length. */
-#define XML_MESSAGE_MAX 256
-
-/* The name of the document in libxml2's messages (never opened). */
-#define DOCUMENT_URL "inventory.xml"
+/* The name of the document in messages. */
+#define DOCUMENT_URL "inventory"
 
 /* ------------------------------------------------------------------ */
 /* Writing. */
@@ -307,142 +303,7 @@ out:
 /* ------------------------------------------------------------------ */
 /* Reading. */
 
-/* The schema, compiled once.  Validation against it is serialised:
- * libxml2 does not promise that one compiled RELAX NG schema can
- * validate in several threads at once.
- */
-static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
-static xmlRelaxNGPtr schema;
-static char schema_message[XML_MESSAGE_MAX];
-
-/* Keep the first message of libxml2 (DATA is a char[XML_MESSAGE_MAX]),
- * on one line, with its line number.
- */
-static void
-keep_first_error (void *data, xmlErrorPtr err)
-{
-  char *msg = data, *p;
-
-  if (msg[0] != '\0' || err == NULL || err->message == NULL)
-    return;
-  if (err->line > 0)
-    snprintf (msg, XML_MESSAGE_MAX, "line %d: %s", err->line, err->message);
-  else
-    snprintf (msg, XML_MESSAGE_MAX, "%s", err->message);
-  for (p = msg; *p; p++)
-    if (*p == '\n' || *p == '\r')
-      *p = ' ';
-  while (p > msg && p[-1] == ' ')
-    *--p = '\0';
-}
-
-static void
-compile_schema (void)
-{
-  xmlRelaxNGParserCtxtPtr ctxt;
-  size_t len;
-  const char *text = inventory_schema (&len);
-
-  xmlInitParser ();
-  ctxt = xmlRelaxNGNewMemParserCtxt (text, (int) len);
-  if (ctxt == NULL)
-    return;
-  xmlRelaxNGSetParserStructuredErrors (ctxt, keep_first_error, schema_message);
-  schema = xmlRelaxNGParse (ctxt);
-  xmlRelaxNGFreeParserCtxt (ctxt);
-}
-
-static int
-validate (xmlDocPtr doc)
-{
-  char msg[XML_MESSAGE_MAX] = "";
-  xmlRelaxNGValidCtxtPtr ctxt;
-  int r;
-
-  pthread_once (&schema_once, compile_schema);
-  if (schema == NULL)
-    return error ("inventory: the built-in schema does not compile: %s",
-                  schema_message);
-  pthread_mutex_lock (&schema_lock);
-  ctxt = xmlRelaxNGNewValidCtxt (schema);
-  if (ctxt == NULL) {
-    pthread_mutex_unlock (&schema_lock);
-    return error ("out of memory");
-  }
-  xmlRelaxNGSetValidStructuredErrors (ctxt, keep_first_error, msg);
-  r = xmlRelaxNGValidateDoc (ctxt, doc);
-  xmlRelaxNGFreeValidCtxt (ctxt);
-  pthread_mutex_unlock (&schema_lock);
-  if (r != 0)
-    return error ("inventory: does not match the schema: %s",
-                  msg[0] ? msg : "invalid");
-  return 0;
-}
-
-/* The SAX callbacks that see a DTD: stop the parser there. */
-static void
-refuse_dtd (void *ctx, const xmlChar *name, const xmlChar *external_id,
-            const xmlChar *system_id)
-{
-  xmlParserCtxtPtr ctxt = ctx;
-
-  (void) name;
-  (void) external_id;
-  (void) system_id;
-  *(bool *) ctxt->_private = true;
-  xmlStopParser (ctxt);
-}
-
-static void
-refuse_entity (void *ctx, const xmlChar *name, int type,
-               const xmlChar *public_id, const xmlChar *system_id,
-               xmlChar *content)
-{
-  (void) type;
-  (void) content;
-  refuse_dtd (ctx, name, public_id, system_id);
-}
-
-/* Parse BUF into a tree, refusing any DTD. */
-static xmlDocPtr
-parse_tree (const char *buf, size_t len)
-{
-  char msg[XML_MESSAGE_MAX] = "";
-  xmlParserCtxtPtr ctxt;
-  xmlDocPtr doc;
-  bool dtd = false;
-
-  ctxt = xmlNewParserCtxt ();
-  if (ctxt == NULL || ctxt->sax == NULL) {
-    if (ctxt)
-      xmlFreeParserCtxt (ctxt);
-    error ("out of memory");
-    return NULL;
-  }
-  ctxt->_private = &dtd;
-  ctxt->sax->internalSubset = refuse_dtd;
-  ctxt->sax->externalSubset = refuse_dtd;
-  ctxt->sax->entityDecl = refuse_entity;
-  /* No XML_PARSE_NOENT (entities are not substituted), no DTDLOAD or
-   * DTDATTR (nothing is loaded), no HUGE (libxml2's limits on depth and
-   * text sizes stay).
-   */
-  doc = xmlCtxtReadMemory (ctxt, buf, (int) len, DOCUMENT_URL, "UTF-8",
-                           XML_PARSE_NONET | XML_PARSE_NOERROR
-                             | XML_PARSE_NOWARNING);
-  keep_first_error (msg, xmlCtxtGetLastError (ctxt));
-  xmlFreeParserCtxt (ctxt);
-  if (dtd) {
-    if (doc)
-      xmlFreeDoc (doc);
-    error ("inventory: has a DTD (<!DOCTYPE>): not allowed");
-    return NULL;
-  }
-  if (doc == NULL)
-    error ("inventory: not well-formed XML: %s", msg[0] ? msg : "empty");
-  return doc;
-}
+static struct xml_schema schema = XML_SCHEMA_INIT (inventory_schema);
 
 /* A copy of the attribute NAME of NODE into *OUT (caller frees), NULL if
  * it is absent and may be.
@@ -533,25 +394,6 @@ get_enum (xmlNodePtr node, const char *name, const char *const *names, size_t n,
   return *v < 0 ? -1 : 0;
 }
 
-static bool
-is_element (xmlNodePtr node, const char *name)
-{
-  return node->type == XML_ELEMENT_NODE
-    && strcmp ((const char *) node->name, name) == 0;
-}
-
-/* The first child element of NODE called NAME, or NULL. */
-static xmlNodePtr
-child (xmlNodePtr node, const char *name)
-{
-  xmlNodePtr c;
-
-  for (c = node->children; c; c = c->next)
-    if (is_element (c, name))
-      return c;
-  return NULL;
-}
-
 /* Count the children of NODE called NAME, and allocate an array of that
  * many elements of SIZE bytes in *ARRAY, if there are no more than MAX.
  */
@@ -564,7 +406,7 @@ alloc_children (xmlNodePtr node, const char *name, size_t max, size_t size,
 
   *array = NULL;
   for (c = node->children; c; c = c->next)
-    if (is_element (c, name) && ++n > max)
+    if (xml_is_element (c, name) && ++n > max)
       return error ("inventory: more than %zu <%s> in <%s>", max, name,
                     (const char *) node->name);
   *count = n;
@@ -622,10 +464,10 @@ read_partition (xmlNodePtr node, struct inventory_partition *p)
   p->flags = flags;
   p->n_flags = 0;
   for (c = node->children; c; c = c->next)
-    if (is_element (c, "flag")
+    if (xml_is_element (c, "flag")
         && get_string (c, "name", true, &p->flags[p->n_flags++]) == -1)
       return -1;
-  return read_filesystem (child (node, "filesystem"), &p->filesystem);
+  return read_filesystem (xml_child (node, "filesystem"), &p->filesystem);
 }
 
 static int
@@ -651,9 +493,9 @@ read_disk (xmlNodePtr node, struct inventory_disk *d)
     return -1;
   d->source = source;
 
-  table = child (node, "table");
+  table = xml_child (node, "table");
   if (table == NULL)
-    return read_filesystem (child (node, "filesystem"), &d->filesystem);
+    return read_filesystem (xml_child (node, "filesystem"), &d->filesystem);
   if (get_string (table, "type", true, &d->table_type) == -1
       || get_string (table, "uuid", false, &d->table_uuid) == -1
       || alloc_children (table, "partition", INVENTORY_MAX_PARTITIONS,
@@ -663,7 +505,7 @@ read_disk (xmlNodePtr node, struct inventory_disk *d)
   d->partitions = parts;
   d->n_partitions = 0;
   for (c = table->children; c; c = c->next)
-    if (is_element (c, "partition")
+    if (xml_is_element (c, "partition")
         && read_partition (c, &d->partitions[d->n_partitions++]) == -1)
       return -1;
   return 0;
@@ -727,7 +569,7 @@ read_nic (xmlNodePtr node, struct inventory_nic *nic)
   nic->addresses = addrs;
   nic->n_addresses = 0;
   for (c = node->children; c; c = c->next)
-    if (is_element (c, "address")
+    if (xml_is_element (c, "address")
         && read_address (c, &nic->addresses[nic->n_addresses++]) == -1)
       return -1;
   return 0;
@@ -740,11 +582,11 @@ read_inventory (xmlNodePtr root, struct inventory *inv)
   void *array;
   int firmware;
 
-  machine = child (root, "machine");
-  cpu = machine ? child (machine, "cpu") : NULL;
-  memory = machine ? child (machine, "memory") : NULL;
-  disks = child (root, "disks");
-  nics = child (root, "nics");
+  machine = xml_child (root, "machine");
+  cpu = machine ? xml_child (machine, "cpu") : NULL;
+  memory = machine ? xml_child (machine, "memory") : NULL;
+  disks = xml_child (root, "disks");
+  nics = xml_child (root, "nics");
   if (cpu == NULL || memory == NULL || disks == NULL || nics == NULL)
     return error ("inventory: incomplete");
 
@@ -771,7 +613,7 @@ read_inventory (xmlNodePtr root, struct inventory *inv)
   inv->disks = array;
   inv->n_disks = 0;
   for (c = disks->children; c; c = c->next)
-    if (is_element (c, "disk")
+    if (xml_is_element (c, "disk")
         && read_disk (c, &inv->disks[inv->n_disks++]) == -1)
       return -1;
 
@@ -782,7 +624,8 @@ read_inventory (xmlNodePtr root, struct inventory *inv)
   inv->nics = array;
   inv->n_nics = 0;
   for (c = nics->children; c; c = c->next)
-    if (is_element (c, "nic") && read_nic (c, &inv->nics[inv->n_nics++]) == -1)
+    if (xml_is_element (c, "nic")
+        && read_nic (c, &inv->nics[inv->n_nics++]) == -1)
       return -1;
   return 0;
 }
@@ -801,8 +644,7 @@ inventory_parse_xml (const char *buf, size_t len, struct inventory *inv)
                   INVENTORY_XML_MAX);
   if (len == 0)
     return error ("inventory: empty");
-  pthread_once (&schema_once, compile_schema);
-  doc = parse_tree (buf, len);
+  doc = xml_read_untrusted (buf, len, DOCUMENT_URL, 0);
   if (doc == NULL)
     return -1;
 
@@ -810,7 +652,7 @@ inventory_parse_xml (const char *buf, size_t len, struct inventory *inv)
    * rather than a schema error.
    */
   root = xmlDocGetRootElement (doc);
-  if (root == NULL || !is_element (root, "inventory") || root->ns) {
+  if (root == NULL || !xml_is_element (root, "inventory") || root->ns) {
     error ("inventory: the root element is not <inventory>");
     goto out;
   }
@@ -821,7 +663,8 @@ inventory_parse_xml (const char *buf, size_t len, struct inventory *inv)
            version ? inventory_quote ((const char *) version, q) : "", want);
     goto out;
   }
-  if (validate (doc) == -1 || read_inventory (root, inv) == -1)
+  if (xml_validate (&schema, doc, DOCUMENT_URL) == -1
+      || read_inventory (root, inv) == -1)
     goto out;
   if (inventory_check (inv) == -1) {
     error_prefix ("inventory");
@@ -834,5 +677,21 @@ out:
     inventory_free (inv);
   xmlFree (version);
   xmlFreeDoc (doc);
+  return ret;
+}
+
+int
+inventory_read_file (const char *path, struct inventory *inv)
+{
+  char *buf;
+  size_t len;
+  int ret;
+
+  if (xml_read_file (path, INVENTORY_XML_MAX, "--inventory", &buf, &len) == -1)
+    return -1;
+  ret = inventory_parse_xml (buf, len, inv);
+  if (ret == -1)
+    error_prefix ("--inventory: %s", path);
+  free (buf);
   return ret;
 }

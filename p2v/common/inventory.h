@@ -209,6 +209,11 @@ int inventory_write_xml (const struct inventory *inv, const char *path,
  */
 int inventory_parse_xml (const char *buf, size_t len, struct inventory *inv);
 
+/* Read the inventory file PATH (at most INVENTORY_XML_MAX bytes) and parse
+ * it as inventory_parse_xml() does.  Messages start "--inventory: PATH".
+ */
+int inventory_read_file (const char *path, struct inventory *inv);
+
 /* The RELAX NG schema (templates/inventory.rng) built into the program,
  * NUL-terminated; its length in *LEN if LEN is not NULL.
  */
