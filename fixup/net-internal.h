@@ -92,6 +92,9 @@ is_ws (char c)
 bool words_next (const struct lines *it, size_t *i, size_t end, size_t *ws,
                  size_t *we);
 
+/* Past the whitespace and line continuations at P, up to END. */
+size_t skip_gap (const struct lines *it, size_t p, size_t end);
+
 /* Does IN[S, E) hold exactly the string WORD? */
 static inline bool
 span_is (const char *in, size_t s, size_t e, const char *word)

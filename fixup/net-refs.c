@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "error.h"
 
@@ -118,6 +120,35 @@ net_mac_normalize (const char *in, char out[NET_MAC_SIZE])
   len = strnlen (in, SHOW_MAX + 1);
   if (!mac_parse (in, len, out))
     return error ("'%s': not a MAC address", show (in, len, buf));
+  return 0;
+}
+
+/* net_mac_random's first octet: the low four bits say locally
+ * administered, unicast, and SLAP's quadrant for administrators (AAI);
+ * the high four are random.
+ */
+#define MAC_LOCAL_MASK 0x0f
+#define MAC_LOCAL_AAI 0x02
+
+int
+net_mac_random (char out[NET_MAC_SIZE])
+{
+  unsigned char octets[6];
+  size_t got = 0;
+  ssize_t r;
+
+  while (got < sizeof octets) {
+    r = getrandom (octets + got, sizeof octets - got, 0);
+    if (r == -1) {
+      if (errno == EINTR)
+        continue;
+      return error_errno (errno, "getrandom");
+    }
+    got += r;
+  }
+  octets[0] = (octets[0] & ~MAC_LOCAL_MASK) | MAC_LOCAL_AAI;
+  snprintf (out, NET_MAC_SIZE, "%02x:%02x:%02x:%02x:%02x:%02x", octets[0],
+            octets[1], octets[2], octets[3], octets[4], octets[5]);
   return 0;
 }
 

@@ -385,3 +385,120 @@ net_scan_ifcfg (const char *in, size_t len, struct net_refs *refs)
     ret = -1;
   return ref_scan_end (&s, ret);
 }
+
+/* The operators of udev rules. */
+enum udev_op {
+  UDEV_MATCH,   /* == */
+  UDEV_NOMATCH, /* != */
+  UDEV_ASSIGN,  /* = and := */
+  UDEV_ADD,     /* += and -= */
+};
+
+static bool
+is_key_char (char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+    || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* One KEY OP "VALUE" of the logical line ending at END, from *P; on
+ * success *P is past it and past the comma after it, if any.  False if
+ * it is not one.
+ */
+static bool
+udev_pair (const struct lines *it, size_t end, size_t *p, struct span *key,
+           enum udev_op *op, struct span *value)
+{
+  const char *in = it->in;
+  size_t i = *p;
+
+  key->s = i;
+  while (i < end && is_key_char (in[i]))
+    i++;
+  if (i == key->s)
+    return false;
+  if (i < end && in[i] == '{') {
+    while (i < end && in[i] != '}' && in[i] != '\n')
+      i++;
+    if (i == end || in[i] != '}')
+      return false;
+    i++;
+  }
+  key->e = i;
+  i = skip_gap (it, i, end);
+  if (end - i >= 2 && in[i + 1] == '=' && strchr ("=!:+-", in[i]) != NULL) {
+    *op = in[i] == '=' ? UDEV_MATCH
+      : in[i] == '!'   ? UDEV_NOMATCH
+      : in[i] == ':'   ? UDEV_ASSIGN
+                       : UDEV_ADD;
+    i += 2;
+  }
+  else if (i < end && in[i] == '=') {
+    *op = UDEV_ASSIGN;
+    i++;
+  }
+  else
+    return false;
+  i = skip_gap (it, i, end);
+  if (i == end || in[i] != '"')
+    return false;
+  value->s = ++i;
+  while (i < end && in[i] != '"' && in[i] != '\n')
+    i += in[i] == '\\' && i + 1 < end ? 2 : 1;
+  if (i >= end || in[i] != '"')
+    return false;
+  value->e = i++;
+  i = skip_gap (it, i, end);
+  if (i < end && in[i] == ',')
+    i++;
+  *p = i;
+  return true;
+}
+
+int
+net_scan_udev_rules (const char *in, size_t len, struct net_refs *refs)
+{
+  char buf[SHOW_SIZE];
+  struct ref_scan s;
+  struct lines it;
+  struct lline l;
+  int ret = -1;
+
+  if (ref_scan_begin (&s, in, len, refs) == -1)
+    return -1;
+  lines_init (&it, in, len, CONT_IFUPDOWN, "#");
+  while (lines_next (&it, &l)) {
+    struct span name = { 0 }, mac = { 0 }, key, value;
+    enum udev_op op;
+    size_t p = skip_gap (&it, l.first, l.end);
+    bool understood = true;
+
+    if (l.comment)
+      continue;
+    while (p < l.end && understood) {
+      size_t at = p;
+
+      understood = udev_pair (&it, l.end, &p, &key, &op, &value);
+      if (!understood) {
+        if (log_warning (refs->log, l.line,
+                         "udev rule not understood at '%s': skipped",
+                         show (in + at, l.end - at, buf))
+            == -1)
+          goto out;
+      }
+      else if (op == UDEV_ASSIGN && span_is (in, key.s, key.e, "NAME"))
+        name = value;
+      else if (op == UDEV_MATCH && span_is (in, key.s, key.e, "ATTR{address}"))
+        mac = value;
+      p = skip_gap (&it, p, l.end);
+    }
+    if (understood && name.e > name.s
+        && ref_scan_add (&s, l.line, in + name.s, name.e - name.s, in + mac.s,
+                         mac.e - mac.s)
+          == -1)
+      goto out;
+  }
+  ret = 0;
+out:
+  return ref_scan_end (&s, ret);
+}

@@ -126,8 +126,7 @@ skip_line_end (const struct lines *it, size_t p, size_t end)
   return q;
 }
 
-/* Past the whitespace and line continuations at P. */
-static size_t
+size_t
 skip_gap (const struct lines *it, size_t p, size_t end)
 {
   for (;;) {

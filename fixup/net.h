@@ -84,6 +84,23 @@ bool net_name_is_valid (const char *name);
  */
 int net_mac_normalize (const char *in, char out[NET_MAC_SIZE]);
 
+/* A new MAC for a NIC that has none (p2v-fixup --new-macs), in OUT,
+ * normalised: a locally administered unicast address (the lowest two
+ * bits of the first octet 1 0), in the quadrant that IEEE 802c (SLAP)
+ * leaves to administrators (the low four bits of the first octet 0010,
+ * as QEMU's 52:54:00), the other 44 bits from getrandom(2).  44 random
+ * bits make a collision unlikely even among many machines on one LAN
+ * (about one in 35 million among 1000 such MACs); a fixed prefix of our
+ * own would cost bits and mean something only to those who know it, so
+ * there is none: the fixup report says which MACs are new.  The caller
+ * checks the MAC against those it knows and draws again if it must.
+ * Blocks only until the kernel's random pool is ready (at boot).
+ * Returns 0, or -1 with an error recorded.
+ *
+ *   net_mac_random (out) -> 0, out "b6:0e:41:9c:27:d3" (for example)
+ */
+int net_mac_random (char out[NET_MAC_SIZE]);
+
 /* ---------------------------------------------------------------------
  * Which NICs a configuration file names.
  */
@@ -227,6 +244,27 @@ int net_scan_ifcfg (const char *in, size_t len, struct net_refs *refs);
  * macaddress: (the MAC it is given, not the one it has).
  */
 int net_scan_netplan (const char *in, size_t len, struct net_refs *refs);
+
+/* udev rules files (the .rules files of /etc/udev/rules.d), such as the one
+ * net_udev_rules writes, or the 70-persistent-net.rules of older
+ * distributions: a rule is a line of comma-separated KEY OP "VALUE"
+ * pairs (KEY may have an {ATTRIBUTE}); '#' starts a comment line, and
+ * a backslash at the end of a line goes on on the next.  A rule that
+ * assigns NAME (NAME="..." or NAME:="...") names that interface; its
+ * MAC is the value of its ATTR{address}=="..." match, if any.  A rule
+ * that the function does not understand (a value without its quotes,
+ * an unknown operator) is skipped with a warning.
+ *
+ *   SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*",
+ *   ATTR{address}=="52:54:00:12:34:56", ATTR{type}=="1", NAME="ens3"
+ *   -> ens3 (52:54:00:12:34:56)
+ *
+ * XXX udev's e"..." strings (with escapes) and substitutions in NAME
+ * (%k, $env{...}) are not understood; the latter are not valid names,
+ * and are skipped with a warning.  A MAC with glob characters is not one
+ * (a warning, the name kept without it).
+ */
+int net_scan_udev_rules (const char *in, size_t len, struct net_refs *refs);
 
 /* ---------------------------------------------------------------------
  * Static addresses to DHCP (p2v-fixup --network dhcp).

@@ -1,6 +1,6 @@
 /* libFuzzer target for the fixup's network and Xorg rules (fixup/net.h):
  * what p2v-fixup reads from a guest's ifupdown, systemd-networkd,
- * NetworkManager, ifcfg, netplan and Xorg files.
+ * NetworkManager, ifcfg, netplan, udev rules and Xorg files.
  *
  * The input, any bytes, goes to every scanner and every rewriter, and the
  * contract is checked:
@@ -47,6 +47,7 @@ static const struct {
   { "scan_nm_keyfile", net_scan_nm_keyfile },
   { "scan_ifcfg", net_scan_ifcfg },
   { "scan_netplan", net_scan_netplan },
+  { "scan_udev_rules", net_scan_udev_rules },
 };
 
 static const struct {
