@@ -43,15 +43,22 @@ FIXUP_SRCS = $(wildcard fixup/*.c)
 FIXUP_OBJS = $(FIXUP_SRCS:.c=.o)
 LIBFIXUP = fixup/libfixup.a
 FIXUP_CFLAGS = -Ifixup
-# The inventory schema is built into the programs (inventory-schema.c).
+# The inventory schema is built into the programs (inventory-schema.c),
+# and so are p2v-domxml's template and the fixup report's schema
+# (builtin-files.c).
 INVENTORY_SCHEMA = templates/inventory.rng
-SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"'
+DOMAIN_TEMPLATE = templates/domain.xml
+FIXUP_REPORT_SCHEMA = templates/fixup-report.rng
+SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"' \
+	-DDOMAIN_TEMPLATE_FILE='"$(CURDIR)/$(DOMAIN_TEMPLATE)"' \
+	-DFIXUP_REPORT_SCHEMA_FILE='"$(CURDIR)/$(FIXUP_REPORT_SCHEMA)"'
 
 # Every program: bin/NAME built from the .c files in its folder.  The
 # programs under p2v/ also link p2v/common/libp2v.a; those under fixup/ link
 # fixup/libfixup.a and libp2v.a (the inventory) too.
 PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
-	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup p2v/convert:p2v-convert
+	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup p2v/convert:p2v-convert \
+	p2v/domxml:p2v-domxml
 BINS = $(foreach p,$(PROGRAMS),bin/$(word 2,$(subst :, ,$(p))))
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
@@ -75,8 +82,9 @@ $(LIBIMAGING): $(IMAGING_OBJS)
 p2v/common/%.o: p2v/common/%.c $(wildcard p2v/common/*.h) $(wildcard imaging/*.h)
 	$(CC) $(ALL_CFLAGS) $(P2V_CFLAGS) -c -o $@ $<
 
-p2v/common/inventory-schema.o: ALL_CFLAGS += $(SCHEMA_CFLAGS)
+p2v/common/inventory-schema.o p2v/common/builtin-files.o: ALL_CFLAGS += $(SCHEMA_CFLAGS)
 p2v/common/inventory-schema.o: $(INVENTORY_SCHEMA)
+p2v/common/builtin-files.o: $(DOMAIN_TEMPLATE) $(FIXUP_REPORT_SCHEMA)
 
 $(LIBP2V): $(P2V_OBJS)
 	rm -f $@
@@ -164,6 +172,7 @@ $(FUZZ_OBJDIR)/%.o: %.c $(wildcard imaging/*.h p2v/common/*.h fixup/*.h)
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_OBJDIR)/p2v/common/inventory-schema.o: $(INVENTORY_SCHEMA)
+$(FUZZ_OBJDIR)/p2v/common/builtin-files.o: $(DOMAIN_TEMPLATE) $(FIXUP_REPORT_SCHEMA)
 
 $(FUZZ_OBJDIR)/libimaging.a: $(FUZZ_IMAGING_OBJS)
 	rm -f $@
