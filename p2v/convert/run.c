@@ -40,6 +40,7 @@ struct run {
   char *report;                 /* DIR/NAME-fixup.xml */
   char *xml;                    /* DIR/NAME.xml */
   struct source **sources;      /* the IMAGEs, open before anything is made */
+  bool made_out;                /* DIR did not exist: we made it */
   size_t n_placed;              /* finals renamed into place so far */
   bool report_placed;
 };
@@ -169,7 +170,9 @@ plan_outputs (struct run *r)
   struct stat st;
   size_t i;
 
-  if (mkdir (o->out, 0755) == -1 && errno != EEXIST)
+  if (mkdir (o->out, 0755) == 0)
+    r->made_out = true;
+  else if (errno != EEXIST)
     return error_errno (errno, "--out: %s", o->out);
   if (stat (o->out, &st) == -1)
     return error_errno (errno, "--out: %s", o->out);
@@ -297,6 +300,8 @@ clean_up (struct run *r, bool failed)
       fprintf (stderr, "%s: warning: %s: not removed: %s\n", r->o->cli.prog,
                r->stage, strerror (errno));
   }
+  if (failed && r->made_out)
+    rmdir (r->o->out);
 }
 
 static void
