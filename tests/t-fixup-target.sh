@@ -15,7 +15,16 @@
 # one libguestfs boots its appliance with, a Debian 12 kernel like the
 # guests'): every driver it names must exist there, as a module or built
 # in, and the common ones (AHCI, NVMe, megaraid_sas, usb-storage, ext4,
-# xfs) must land in the image directory.  Three libguestfs launches.
+# xfs) must land in the image directory.
+#
+# The same runs check the NIC names of a machine without an inventory
+# (p2v-convert's case): ens3 and ens4 are configured without a MAC.  The
+# physical run (without --new-macs) warns that their names are not
+# pinned; the virt run, with --new-macs, gives each a new MAC (locally
+# administered, unicast, all different) that a .link file pins and the
+# report gives (mac-from="generated", valid against the schema); a third
+# run with --new-macs reads those MACs back from the .link files and
+# keeps them.  Four libguestfs launches.
 . "$(dirname "$0")/functions.sh"
 [[ -x $bin/p2v-fixup ]] || skip "bin/p2v-fixup not built"
 requires guestfish --version
@@ -32,6 +41,7 @@ export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS-force_tcg}
 conf=/etc/initramfs-tools/conf.d/p2vkit
 hook=/etc/initramfs-tools/hooks/p2vkit
 modules=/etc/initramfs-tools/modules
+link_dir=/etc/systemd/network
 
 mapfile -t cached < <("$srcdir/guests/build-phony" debian)
 [[ ${#cached[@]} == 2 ]] || fail "build-phony debian: not two images"
@@ -59,7 +69,11 @@ fixup physical --target physical --no-initramfs --report physical.xml \
 for i in 0 1; do
   cp --sparse=always "d$i.img" "p$i.img"
 done
-fixup virt --target virt --no-initramfs --report virt.xml d0.img d1.img
+fixup virt --target virt --no-initramfs --new-macs --report virt.xml \
+  d0.img d1.img
+# Run again on the result: the new MACs must stay.
+fixup again --target virt --no-initramfs --new-macs --report again.xml \
+  d0.img d1.img
 
 # Read back both: the physical copy at /p, the virt one at /v.
 mkdir p v
@@ -80,6 +94,9 @@ mkdir p v
   echo "exists /v$hook"
   echo "echo ==== mode"
   echo "-stat /p$hook"
+  for n in ens3 ens4; do
+    echo "-download /v$link_dir/10-p2vkit-$n.link v/link-$n"
+  done
 } >readback.fish
 guestfish --ro --format=raw -a p0.img -a p1.img -a d0.img -a d1.img \
   -f readback.fish >readback.out 2>readback.err || {
@@ -153,6 +170,69 @@ for f in "$conf" "$hook"; do
 done
 [[ $(action virt.xml "$modules") =~ ^(changed|created)$ ]] ||
   fail "virt.xml: $modules not changed"
+
+# --- NICs without a MAC ---------------------------------------------------------
+
+for report in physical.xml virt.xml again.xml; do
+  xmllint --noout --relaxng "$top/templates/fixup-report.rng" "$report" ||
+    fail "$report: not valid against templates/fixup-report.rng"
+done
+# nic REPORT NAME ATTRIBUTE: the attribute of the NIC NAME in REPORT.
+nic ()
+{
+  xmllint --xpath "string(/fixup-report/nics/nic[@name='$2']/@$3)" "$1"
+}
+# Without --new-macs: no MAC, not pinned, the warning as it was.
+for n in ens3 ens4; do
+  [[ $(nic physical.xml $n mac-from) == none && -z $(nic physical.xml $n mac) &&
+     -z $(nic physical.xml $n pinned) ]] ||
+    fail "physical.xml: $n: mac-from '$(nic physical.xml $n mac-from)'," \
+         "mac '$(nic physical.xml $n mac)', not none and no MAC"
+  grep -qxF "p2v-fixup: warning: $n: no MAC known (none in the inventory or the configuration), so its name is not pinned" \
+    physical.err || fail "physical.err: no warning about $n's MAC"
+done
+# With --new-macs: a new MAC each, all different, pinned; ens5 keeps the
+# MAC of its networkd file.
+[[ $(nic virt.xml ens5 mac) == 52:54:00:aa:00:05 &&
+   $(nic virt.xml ens5 mac-from) == config ]] ||
+  fail "virt.xml: ens5: not the MAC of its configuration"
+declare -A new_mac
+for n in ens3 ens4; do
+  mac=$(nic virt.xml $n mac)
+  # Locally administered, unicast: the first octet's low bits 1 0.
+  [[ $mac =~ ^[0-9a-f][26ae](:[0-9a-f]{2}){5}$ ]] ||
+    fail "virt.xml: $n: '$mac' is no locally administered unicast MAC"
+  [[ $(nic virt.xml $n mac-from) == generated &&
+     $(nic virt.xml $n in-inventory) == no &&
+     $(nic virt.xml $n pinned) == "$link_dir/10-p2vkit-$n.link" ]] ||
+    fail "virt.xml: $n: mac-from '$(nic virt.xml $n mac-from)', pinned" \
+         "'$(nic virt.xml $n pinned)'"
+  new_mac[$n]=$mac
+done
+[[ ${new_mac[ens3]} != "${new_mac[ens4]}" &&
+   ${new_mac[ens3]} != 52:54:00:aa:00:05 &&
+   ${new_mac[ens4]} != 52:54:00:aa:00:05 ]] ||
+  fail "virt.xml: the MACs are not all different: ${new_mac[*]}"
+! grep -q 'no MAC known' virt.err ||
+  fail "virt.err: a NIC without a MAC despite --new-macs: $(cat virt.err)"
+# Again: the same MACs, read from the pins (the configuration's now),
+# and the .link files left as they were.
+for n in ens3 ens4; do
+  [[ $(nic again.xml $n mac) == "${new_mac[$n]}" &&
+     $(nic again.xml $n mac-from) == config ]] ||
+    fail "again.xml: $n: MAC '$(nic again.xml $n mac)' from" \
+         "'$(nic again.xml $n mac-from)', not ${new_mac[$n]} from config"
+  [[ -z $(action again.xml "$link_dir/10-p2vkit-$n.link") ]] ||
+    fail "again.xml: 10-p2vkit-$n.link was written again"
+  # The .link file pins the name to the MAC.
+  [[ -f v/link-$n ]] || fail "virt: $link_dir/10-p2vkit-$n.link missing"
+  printf '[Match]\nMACAddress=%s\nType=ether\n[Link]\nName=%s\n' \
+    "${new_mac[$n]}" "$n" >expected.link-$n
+  grep -v -E '^[[:space:]]*([#;]|$)' "v/link-$n" >got.link-$n || true
+  diff -u expected.link-$n got.link-$n ||
+    fail "virt: 10-p2vkit-$n.link does not pin $n to ${new_mac[$n]}"
+done
+echo "new MACs: ens3 ${new_mac[ens3]}, ens4 ${new_mac[ens4]}"
 
 [[ $(sha256sum "${cached[@]}") == "$cached_sums" ]] ||
   fail "the cached images changed"

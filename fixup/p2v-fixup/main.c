@@ -21,6 +21,7 @@ enum {
   NO_INITRAMFS_OPTION,
   DRY_RUN_OPTION,
   KEEP_XORG_OPTION,
+  NEW_MACS_OPTION,
 };
 
 /* The most disks of one guest: libguestfs names them sda..sdzzz, and
@@ -40,7 +41,7 @@ usage (FILE *fp, int exitcode)
   /* clang-format off */
   fprintf (fp,
 "Usage: p2v-fixup [--target virt|physical] [--inventory FILE] [--report FILE]\n"
-"                 [--network keep|dhcp] [OPTIONS] IMAGE...\n"
+"                 [--network keep|dhcp] [--new-macs] [OPTIONS] IMAGE...\n"
 "\n"
 "Make a Linux machine's disks boot on other hardware: as a KVM guest\n"
 "(--target virt, the default) or, back from a virtual machine, on a real\n"
@@ -73,7 +74,9 @@ usage (FILE *fp, int exitcode)
 "    /etc/systemd/network, or udev rules without systemd-udevd), so\n"
 "    that eth0 or enp3s0 keeps its name and its configuration on new\n"
 "    hardware.  The MACs come from the inventory, or from the\n"
-"    configuration where it gives them.\n"
+"    configuration where it gives them (an earlier run's pin counts), or\n"
+"    with --new-macs are new; a NIC without one keeps a name that is\n"
+"    not pinned, with a warning.\n"
 "  - hardware-specific Xorg drivers (Driver \"nvidia\", BusID) are\n"
 "    commented out.\n"
 "\n"
@@ -98,6 +101,17 @@ usage (FILE *fp, int exitcode)
 "  --no-initramfs          do not rebuild the initramfs (the kernels are\n"
 "                          still checked and reported)\n"
 "  --keep-xorg             leave the Xorg configuration alone\n"
+"  --new-macs              each NIC of the guest's configuration whose MAC\n"
+"                          neither the inventory nor the configuration gives\n"
+"                          (as without --inventory: p2v-convert) gets a new\n"
+"                          random MAC, locally administered and unicast\n"
+"                          (first octet x2) and unlike every other MAC known;\n"
+"                          its name is pinned to it, and the report says\n"
+"                          mac-from=\"generated\", for p2v-domxml to give it\n"
+"                          to the virtual NIC.  A NIC that the inventory\n"
+"                          lists never gets one: its MAC is the real NIC's.\n"
+"                          Run again, p2v-fixup reads the MAC back from the\n"
+"                          pin, and keeps it\n"
 "  --dry-run               do everything on the overlays, report, and\n"
 "                          leave the images unchanged\n"
 "  --force                 replace an existing --report FILE\n"
@@ -116,7 +130,8 @@ usage (FILE *fp, int exitcode)
 "Examples:\n"
 "  p2v-fixup --inventory server1/inventory.xml server1/server1-sda.qcow2\n"
 "  p2v-fixup --target physical --report fixup.xml vm.qcow2\n"
-"  p2v-fixup --dry-run --report - old-server.img\n");
+"  p2v-fixup --dry-run --report - old-server.img\n"
+"  p2v-fixup --new-macs --report fixup.xml old-server.qcow2\n");
   /* clang-format on */
   exit (exitcode);
 }
@@ -389,6 +404,7 @@ main (int argc, char *argv[])
     { "no-initramfs", no_argument, NULL, NO_INITRAMFS_OPTION },
     { "dry-run", no_argument, NULL, DRY_RUN_OPTION },
     { "keep-xorg", no_argument, NULL, KEEP_XORG_OPTION },
+    { "new-macs", no_argument, NULL, NEW_MACS_OPTION },
     { NULL, 0, NULL, 0 },
   };
   struct fixup f = {
@@ -438,6 +454,9 @@ main (int argc, char *argv[])
       break;
     case KEEP_XORG_OPTION:
       f.keep_xorg = true;
+      break;
+    case NEW_MACS_OPTION:
+      f.new_macs = true;
       break;
     default:
       cli_common_option (&cli, c, usage);

@@ -10,6 +10,13 @@
  * too), or one udev rules file where udev is not systemd's.  The name
  * then no longer depends on the PCI slot or the driver, and the
  * configuration that names it keeps working on new hardware.
+ *
+ * Where the MAC comes from, first found first: the inventory; the
+ * guest's network configuration; the pin of an earlier run (so that a
+ * second run keeps what the first pinned, a MAC of an inventory not
+ * given again or a new one); with --new-macs, a new random one, for the
+ * NICs that the inventory does not list (those are real NICs, whose MAC
+ * only the hardware knows).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,12 @@
 #define LINK_PREFIX "10-p2vkit-"
 #define LINK_SUFFIX ".link"
 #define UDEV_RULES "/etc/udev/rules.d/70-p2vkit-net.rules"
+
+/* Draws of a new MAC before giving up: with 44 random bits, a second
+ * draw is needed once in billions of runs; many mean a broken random
+ * source.
+ */
+#define NEW_MAC_TRIES 16
 
 typedef int scan_fn (const char *in, size_t len, struct net_refs *refs);
 
@@ -216,6 +229,148 @@ add_inventory_nics (struct fixup *f)
   return 0;
 }
 
+/* Does a NIC of the map other than SELF, or one of the inventory, have
+ * the (normalised) MAC?
+ */
+static bool
+mac_taken (const struct fixup *f, const struct nic_record *self,
+           const char *mac)
+{
+  char norm[NET_MAC_SIZE];
+  size_t i;
+
+  for (i = 0; i < f->n_nics; i++)
+    if (&f->nics[i] != self && f->nics[i].mac
+        && strcmp (f->nics[i].mac, mac) == 0)
+      return true;
+  for (i = 0; i < f->inv.n_nics; i++)
+    if (f->inv.nics[i].mac && net_mac_normalize (f->inv.nics[i].mac, norm) == 0
+        && strcmp (norm, mac) == 0)
+      return true;
+  return false;
+}
+
+/* Read the pin file PATH, if there is one, with SCAN into REFS.  A file
+ * that cannot be scanned is no pin (a warning).
+ */
+static int
+read_pin (struct fixup *f, const char *path, scan_fn *scan,
+          struct net_refs *refs)
+{
+  char *buf = NULL;
+  size_t len;
+
+  if (!guest_is_file (f, path))
+    return 0;
+  if (guest_read (f, path, &buf, &len) == -1)
+    return -1;
+  if (scan (buf, len, refs) == -1)
+    fixup_warn (f, "%s: not read: %s", path, error_message ());
+  free (buf);
+  return 0;
+}
+
+/* Give NIC the MAC that the pin file PATH gives it, if any and if no
+ * other NIC has that MAC now.
+ */
+static int
+take_pin (struct fixup *f, struct nic_record *nic, const char *path,
+          const struct net_refs *refs)
+{
+  const struct net_ref *ref = net_refs_find (refs, nic->name);
+
+  if (ref == NULL || ref->mac == NULL)
+    return 0;
+  if (mac_taken (f, nic, ref->mac)) {
+    fixup_warn (f, "%s: %s pins it to %s, which another NIC has now: not kept",
+                nic->name, path, ref->mac);
+    return 0;
+  }
+  nic->mac = strdup (ref->mac);
+  if (nic->mac == NULL)
+    return error ("out of memory");
+  nic->mac_from = MAC_FROM_CONFIG;
+  return add_config (nic, path);
+}
+
+/* The MACs that an earlier run pinned, for the NICs that have none now:
+ * our .link files, or our udev rules (whichever this guest uses).  Only
+ * for NICs already in the map: the pins of a NIC that left the
+ * configuration go (pin_with_links, pin_with_udev_rules).
+ */
+static int
+read_old_pins (struct fixup *f)
+{
+  struct net_refs refs = { 0 };
+  struct nic_record *nic;
+  char *path = NULL;
+  size_t i;
+  int ret = -1;
+
+  if (!f->systemd_udev
+      && read_pin (f, UDEV_RULES, net_scan_udev_rules, &refs) == -1)
+    goto out;
+  for (i = 0; i < f->n_nics; i++) {
+    nic = &f->nics[i];
+    if (nic->mac != NULL)
+      continue;
+    if (!f->systemd_udev) {
+      if (take_pin (f, nic, UDEV_RULES, &refs) == -1)
+        goto out;
+      continue;
+    }
+    if (asprintf (&path, "%s/%s%s%s", LINK_DIR, LINK_PREFIX, nic->name,
+                  LINK_SUFFIX)
+        == -1) {
+      path = NULL;
+      error ("out of memory");
+      goto out;
+    }
+    if (read_pin (f, path, net_scan_networkd, &refs) == -1
+        || take_pin (f, nic, path, &refs) == -1)
+      goto out;
+    net_refs_free (&refs);
+    free (path);
+    path = NULL;
+  }
+  ret = 0;
+out:
+  net_refs_free (&refs);
+  free (path);
+  return ret;
+}
+
+/* --new-macs: a new MAC for each NIC that has none and that the
+ * inventory does not list, different from every MAC known.
+ */
+static int
+give_new_macs (struct fixup *f)
+{
+  struct nic_record *nic;
+  char mac[NET_MAC_SIZE];
+  size_t i, tries;
+
+  for (i = 0; i < f->n_nics; i++) {
+    nic = &f->nics[i];
+    if (nic->mac != NULL || nic->in_inventory)
+      continue;
+    for (tries = 0;; tries++) {
+      if (tries == NEW_MAC_TRIES)
+        return error ("%s: no new MAC unlike the others in %d draws", nic->name,
+                      NEW_MAC_TRIES);
+      if (net_mac_random (mac) == -1)
+        return error_prefix ("%s: new MAC", nic->name);
+      if (!mac_taken (f, nic, mac))
+        break;
+    }
+    nic->mac = strdup (mac);
+    if (nic->mac == NULL)
+      return error ("out of memory");
+    nic->mac_from = MAC_GENERATED;
+  }
+  return 0;
+}
+
 /* Pin each NIC with a MAC; remove the pins of ours that are no longer
  * wanted (a NIC that left since an earlier run).
  */
@@ -328,7 +483,8 @@ nics_fixup (struct fixup *f)
 
   fixup_step (f, "Recording the network interfaces%s",
               f->dhcp ? " and switching them to DHCP" : "");
-  if (scan_configs (f) == -1 || add_inventory_nics (f) == -1)
+  if (scan_configs (f) == -1 || add_inventory_nics (f) == -1
+      || read_old_pins (f) == -1 || (f->new_macs && give_new_macs (f) == -1))
     return -1;
   for (i = 0; i < f->n_nics; i++) {
     nic = &f->nics[i];
@@ -340,15 +496,20 @@ nics_fixup (struct fixup *f)
     if (nic->mac == NULL)
       fixup_warn (f,
                   "%s: no MAC known (none in the inventory or the "
-                  "configuration), so its name is not pinned",
-                  nic->name);
+                  "configuration), so its name is not pinned%s",
+                  nic->name,
+                  f->new_macs ? " (--new-macs makes none for a NIC of the "
+                                "source machine's inventory)"
+                              : "");
   }
   if ((f->systemd_udev ? pin_with_links (f) : pin_with_udev_rules (f)) == -1)
     return -1;
   for (i = 0; i < f->n_nics; i++) {
     nic = &f->nics[i];
     if (nic->pinned)
-      fixup_step (f, "%s pinned to %s (%s)", nic->name, nic->mac, nic->pinned);
+      fixup_step (f, "%s pinned to %s%s (%s)", nic->name, nic->mac,
+                  nic->mac_from == MAC_GENERATED ? ", a new MAC," : "",
+                  nic->pinned);
   }
   if (!f->keep_xorg && fix_xorg (f) == -1)
     return -1;

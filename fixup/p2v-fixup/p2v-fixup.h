@@ -9,7 +9,8 @@
  *   guest.c     launch the appliance, inspect the guest, refuse what we
  *               cannot handle, build the device map, mount
  *   files.c     device names in fstab, crypttab, GRUB, resume -> UUID=
- *   nics.c      the NIC map, names pinned to MACs, --network dhcp, Xorg
+ *   nics.c      the NIC map, names pinned to MACs (new ones with
+ *               --new-macs), --network dhcp, Xorg
  *   kernels.c   each kernel's drivers, the initramfs configuration and
  *               its rebuild with the guest's own tool
  *   report.c    the report (XML, templates/fixup-report.md)
@@ -75,7 +76,8 @@ struct kernel_record {
 enum mac_source {
   MAC_NONE,
   MAC_FROM_INVENTORY,
-  MAC_FROM_CONFIG,
+  MAC_FROM_CONFIG, /* a network configuration, or an earlier run's pin */
+  MAC_GENERATED,   /* new, random (--new-macs) */
 };
 
 struct nic_record {
@@ -99,6 +101,7 @@ struct fixup {
   bool rebuild; /* not --no-initramfs */
   bool dry_run; /* --dry-run */
   bool keep_xorg; /* --keep-xorg */
+  bool new_macs; /* --new-macs */
   char **images; /* the operands, in order */
   size_t n_images;
   const volatile sig_atomic_t *cancel; /* set by SIGINT, SIGTERM, SIGHUP */

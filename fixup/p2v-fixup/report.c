@@ -113,6 +113,8 @@ mac_source_name (enum mac_source s)
     return "inventory";
   case MAC_FROM_CONFIG:
     return "config";
+  case MAC_GENERATED:
+    return "generated";
   default:
     return "none";
   }
