@@ -7,8 +7,11 @@
 # other lines byte for byte), the NIC names are pinned to the MACs in
 # .link files, --network dhcp switches ifupdown and systemd-networkd to
 # DHCP, the Xorg nvidia driver is commented out; the report says so, with
-# each kernel's virtio drivers and the NIC map.  --dry-run on other copies
-# changes no byte yet reports the same changes.  Three libguestfs
+# each kernel's virtio drivers and the NIC map; --new-macs changes no MAC
+# that is known.  --dry-run on other copies changes no byte yet reports
+# the same changes; its inventory lists ens4 without a MAC, and with
+# --new-macs ens4 still gets none (the real NIC's MAC is unknown, not
+# new), so is not pinned, with a warning.  Three libguestfs
 # launches: the fixup, the dry run, one guestfish session that reads
 # everything back.  The cached images never change.
 . "$(dirname "$0")/functions.sh"
@@ -44,6 +47,11 @@ sha256sum dry0.img dry1.img >dry.sums
 
 "$srcdir/guests/make-phony-inventory" d0.img d1.img >inv.xml
 xmllint --noout --relaxng "$top/templates/inventory.rng" inv.xml
+# The dry run's: ens4 without its MAC.
+sed '/<nic name="ens4"/s/ mac="[^"]*"//' inv.xml >inv-nomac.xml
+grep -q '<nic name="ens4" driver=' inv-nomac.xml ||
+  fail "inv-nomac.xml: ens4 still has a MAC"
+xmllint --noout --relaxng "$top/templates/inventory.rng" inv-nomac.xml
 
 # fs_uuid IMAGE NUMBER: the UUID of what is on partition NUMBER of IMAGE.
 fs_uuid ()
@@ -84,10 +92,10 @@ fixup ()
   echo "$name: $((SECONDS - t)) s"
 }
 
-fixup fixup --target virt --no-initramfs --network dhcp --inventory inv.xml \
-  --report r.xml d0.img d1.img
-fixup dry --dry-run --no-initramfs --inventory inv.xml --report dry.xml \
-  dry0.img dry1.img
+fixup fixup --target virt --no-initramfs --network dhcp --new-macs \
+  --inventory inv.xml --report r.xml d0.img d1.img
+fixup dry --dry-run --no-initramfs --new-macs --inventory inv-nomac.xml \
+  --report dry.xml dry0.img dry1.img
 
 sha256sum --quiet -c dry.sums || fail "--dry-run changed the images"
 
@@ -459,7 +467,9 @@ printf 'file\t%s\tchanged\n' /etc/X11/xorg.conf >>expected.files-keep
 cp expected.files-keep expected.files-dhcp
 printf 'file\t%s\tchanged\n' /etc/network/interfaces \
   "$link_dir/20-ens5.network" >>expected.files-dhcp
-for run in r:dhcp dry:keep; do
+# The dry run pins no ens4.
+grep -v 10-p2vkit-ens4.link expected.files-keep >expected.files-dry
+for run in r:dhcp dry:dry; do
   awk -F'\t' '$1 == "file" && $2 !~ /^\/etc\/initramfs-tools\/(modules|conf\.d\/p2vkit)$/' \
     "${run%:*}.facts" >"${run%:*}.files"
   expect_lines "${run%:*}.xml: the files" "expected.files-${run#*:}" \
@@ -478,12 +488,18 @@ nic	ens3	mac=$mac3	driver=e1000	mac-from=inventory	in-inventory=yes	pinned=$link
 nic	ens4	mac=$mac4	driver=e1000	mac-from=inventory	in-inventory=yes	pinned=$link_dir/10-p2vkit-ens4.link	configs=/etc/network/interfaces
 nic	ens5	mac=$mac5	driver=-	mac-from=config	in-inventory=no	pinned=$link_dir/10-p2vkit-ens5.link	configs=$link_dir/20-ens5.network
 EOF
+# The dry run's ens4: in the inventory without a MAC, so none, even with
+# --new-macs.
+sed "/^nic	ens4	/c\\
+nic	ens4	mac=-	driver=e1000	mac-from=none	in-inventory=yes	pinned=-	configs=/etc/network/interfaces" \
+  expected.nics >expected.dry.nics
 for facts in r.facts dry.facts; do
   grep '^kernel	' "$facts" >"$facts.kernels" || true
   expect_lines "$facts: the kernels" expected.kernels "$facts.kernels"
   grep '^nic	' "$facts" >"$facts.nics" || true
-  expect_lines "$facts: the NICs" expected.nics "$facts.nics"
 done
+expect_lines "r.facts: the NICs" expected.nics r.facts.nics
+expect_lines "dry.facts: the NICs" expected.dry.nics dry.facts.nics
 
 # The run, the guest, the disks.
 cat >expected.run <<EOF
@@ -513,13 +529,23 @@ if grep -q '^guest	init	' r.facts; then
   require_lines "r.xml" expected.init r.facts
 fi
 
-# Warnings: the old kernel without virtio, ens5 that the machine had not.
+# Warnings: the old kernel without virtio, ens5 that the machine had not;
+# in the dry run, ens4 without a MAC.
 for word in 4.9.0-old ens5; do
   grep -q "^warning	.*$word" r.facts || {
     echo "FAIL: r.xml: no warning about $word" >&2
     failed=1
   }
 done
+grep -qF "$(printf 'warning\tens4: no MAC known (none in the inventory or the configuration), so its name is not pinned (--new-macs makes none for a NIC of the source machine'"'"'s inventory)')" \
+  dry.facts || {
+  echo "FAIL: dry.xml: no warning about ens4's MAC" >&2
+  failed=1
+}
+! grep -q 'no MAC known' r.facts || {
+  echo "FAIL: r.xml: a NIC without a MAC" >&2
+  failed=1
+}
 
 # --- The cache -----------------------------------------------------------------
 
