@@ -507,8 +507,8 @@ nics_fixup (struct fixup *f)
   for (i = 0; i < f->n_nics; i++) {
     nic = &f->nics[i];
     if (nic->pinned)
-      fixup_step (f, "%s pinned to %s%s (%s)", nic->name, nic->mac,
-                  nic->mac_from == MAC_GENERATED ? ", a new MAC," : "",
+      fixup_step (f, "%s pinned to %s (%s%s)", nic->name, nic->mac,
+                  nic->mac_from == MAC_GENERATED ? "a new MAC; " : "",
                   nic->pinned);
   }
   if (!f->keep_xorg && fix_xorg (f) == -1)
