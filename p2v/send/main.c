@@ -19,6 +19,7 @@ enum {
   TOKEN_OPTION,
   TOKEN_FILE_OPTION,
   BANDWIDTH_OPTION,
+  NO_INVENTORY_OPTION,
 };
 
 volatile sig_atomic_t send_interrupted;
@@ -77,6 +78,10 @@ usage (FILE *fp, int exitcode)
 "                         by default, or none.  For an image: compressed\n"
 "                         clusters, none by default\n"
 "  --bandwidth MB/s       send at most this many megabytes a second\n"
+"  --no-inventory         send no hardware inventory of this machine: the\n"
+"                         SOURCEs are images of another machine, whose\n"
+"                         hardware this one is not (p2v-recv --convert then\n"
+"                         learns what it can from the guest itself)\n"
 "  --cluster-size SIZE    qcow2 cluster size of OUT.qcow2, a power of two\n"
 "                         from 512 to 2M (default 64K)\n"
 "  --source-format raw|qcow2\n"
@@ -205,6 +210,7 @@ main (int argc, char *argv[])
     { "token", required_argument, NULL, TOKEN_OPTION },
     { "token-file", required_argument, NULL, TOKEN_FILE_OPTION },
     { "bandwidth", required_argument, NULL, BANDWIDTH_OPTION },
+    { "no-inventory", no_argument, NULL, NO_INVENTORY_OPTION },
     { NULL, 0, NULL, 0 },
   };
   int c;
@@ -243,6 +249,9 @@ main (int argc, char *argv[])
     case TOKEN_FILE_OPTION:
       if (read_token_file (optarg) == -1)
         goto fail;
+      break;
+    case NO_INVENTORY_OPTION:
+      opts.no_inventory = true;
       break;
     case BANDWIDTH_OPTION:
       if (parse_bandwidth (optarg) == -1)

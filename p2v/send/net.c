@@ -488,7 +488,7 @@ send_to_stream (const struct send_options *opts, char **sources,
     for (i = 0; i < n_sources; i++)
       if (strcmp (src[i]->ops->format, "raw") == 0)
         raw[n_raw++] = sources[i];
-    if (send_inventory (&w, opts, raw, n_raw) == -1)
+    if (!opts->no_inventory && send_inventory (&w, opts, raw, n_raw) == -1)
       goto out;
   }
   for (i = 0; i < h.n_disks; i++)

@@ -18,6 +18,7 @@ struct send_options {
   const char *name;             /* --name */
   const char *token;            /* --token, --token-file, $P2V_TOKEN */
   double bandwidth;             /* --bandwidth, MB/s; 0: no limit */
+  bool no_inventory;            /* --no-inventory */
 };
 
 extern volatile sig_atomic_t send_interrupted;
