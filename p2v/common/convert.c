@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ run_program (const struct convert_job *job, char *argv[])
 {
   char *path = NULL, held[CONVERT_LINE_MAX], buf[CONVERT_LINE_MAX];
   size_t held_len = 0, len = 0, i;
-  bool have_held = false;
+  bool have_held = false, forwarded = false;
   int pipefd[2] = { -1, -1 }, status, devnull, ret = -1;
   ssize_t r;
   pid_t pid;
@@ -93,8 +94,13 @@ run_program (const struct convert_job *job, char *argv[])
   /* Lines of stderr: each is printed when the next one is complete. */
   for (;;) {
     r = read (pipefd[0], buf + len, sizeof buf - len);
-    if (r == -1 && errno == EINTR)
+    if (r == -1 && errno == EINTR) {
+      if (job->cancel && *job->cancel && !forwarded) {
+        kill (pid, SIGINT);
+        forwarded = true;
+      }
       continue;
+    }
     if (r <= 0)
       break;
     len += r;

@@ -15,6 +15,7 @@
 #ifndef P2V_CONVERT_H
 #define P2V_CONVERT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -33,6 +34,11 @@ struct convert_job {
    * (p2v-fixup --new-macs): what p2v-convert does without an inventory.
    */
   bool new_macs;
+  /* When *CANCEL (may be NULL) becomes non-zero (a signal handler sets
+   * it), the running program is sent SIGINT, so that it stops and cleans
+   * up as after a Ctrl-C, even when only we were signalled.
+   */
+  const volatile sig_atomic_t *cancel;
   bool quiet;                   /* no progress from the programs */
   /* Their stdout (progress) goes to our stderr: where our stdout is not
    * the user's (p2v-recv --stdio talks to the sender on it).

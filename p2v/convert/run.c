@@ -338,6 +338,7 @@ convert_run (const struct convert_options *o)
     .network = o->network,
     .bridge = o->bridge,
     .type = o->type,
+    .cancel = &convert_interrupted,
     .quiet = o->cli.quiet,
     .verbose = o->cli.verbose,
   };
