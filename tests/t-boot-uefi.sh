@@ -87,7 +87,7 @@ t=$SECONDS
   uefi.xml >uefi.report || fail "the UEFI domain did not boot"
 echo "--- report (OVMF boot in $((SECONDS - t)) s):"
 cat uefi.report
-"$srcdir/guests/check-report" --firmware uefi --virt uefi.report \
+"$srcdir/guests/check-report" --firmware uefi --no-dhcp --virt uefi.report \
   "$MAC1" "$MAC2" || fail "the UEFI guest's report is not as it should be"
 
 # The same disk with BIOS: SeaBIOS finds nothing to boot.
