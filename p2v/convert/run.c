@@ -5,9 +5,7 @@
  */
 #include "p2v-convert.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +19,7 @@
 #include "inventory.h"
 #include "qcow2.h"
 #include "source.h"
-
-/* What libvirt accepts in a domain name, as far as we use it: it also
- * names the files in DIR.
- */
-#define NAME_MAX_LENGTH 64
+#include "stream.h"
 
 volatile sig_atomic_t convert_interrupted;
 
@@ -63,19 +57,6 @@ say (const struct run *r, const char *fmt, ...)
   fflush (stdout);
 }
 
-static bool
-valid_name (const char *name)
-{
-  size_t i, len = strlen (name);
-
-  if (len == 0 || len > NAME_MAX_LENGTH || name[0] == '.' || name[0] == '-')
-    return false;
-  for (i = 0; i < len; i++)
-    if (!isalnum ((unsigned char) name[i]) && strchr ("._-", name[i]) == NULL)
-      return false;
-  return true;
-}
-
 /* The host name in the inventory at PATH (NULL if it has none) in
  * *HOSTNAME; the inventory is read and checked against the schema, so a
  * bad one is refused before any work.  Returns 0 or -1.
@@ -84,46 +65,14 @@ static int
 inventory_hostname (const char *path, char **hostname)
 {
   struct inventory inv = { 0 };
-  char *buf = NULL;
-  size_t len = 0;
-  ssize_t r;
-  int fd, ret = -1;
+  int ret = 0;
 
   *hostname = NULL;
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1)
-    return error_errno (errno, "--inventory: %s", path);
-  buf = malloc (INVENTORY_XML_MAX + 1);
-  if (buf == NULL) {
-    error ("out of memory");
-    goto out;
-  }
-  while ((r = read (fd, buf + len, INVENTORY_XML_MAX + 1 - len)) > 0)
-    len += r;
-  if (r == -1) {
-    error_errno (errno, "--inventory: %s", path);
-    goto out;
-  }
-  if (len > INVENTORY_XML_MAX) {
-    error ("--inventory: %s: larger than %d bytes", path, INVENTORY_XML_MAX);
-    goto out;
-  }
-  if (inventory_parse_xml (buf, len, &inv) == -1) {
-    error_prefix ("--inventory: %s", path);
-    goto out;
-  }
-  if (inv.hostname) {
-    *hostname = strdup (inv.hostname);
-    if (*hostname == NULL) {
-      error ("out of memory");
-      goto out;
-    }
-  }
-  ret = 0;
-out:
+  if (inventory_read_file (path, &inv) == -1)
+    return -1;
+  if (inv.hostname && (*hostname = strdup (inv.hostname)) == NULL)
+    ret = error ("out of memory");
   inventory_free (&inv);
-  free (buf);
-  close (fd);
   return ret;
 }
 
@@ -152,11 +101,11 @@ choose_name (struct run *r)
   free (hostname);
   if (r->name == NULL)
     return error ("out of memory");
-  if (!valid_name (r->name))
+  if (!stream_name_ok (r->name))
     return error ("'%s' cannot name a virtual machine: use --name NAME (at "
                   "most %d letters, digits, '.', '_' and '-', not starting "
                   "with '.' or '-')",
-                  r->name, NAME_MAX_LENGTH);
+                  r->name, STREAM_MAX_NAME);
   return 0;
 }
 
