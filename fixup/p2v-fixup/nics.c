@@ -293,6 +293,22 @@ take_pin (struct fixup *f, struct nic_record *nic, const char *path,
   return add_config (nic, path);
 }
 
+/* The .link file that pins NAME: caller frees; NULL with an error
+ * recorded.
+ */
+static char *
+link_path (const char *name)
+{
+  char *path;
+
+  if (asprintf (&path, "%s/%s%s%s", LINK_DIR, LINK_PREFIX, name, LINK_SUFFIX)
+      == -1) {
+    error ("out of memory");
+    return NULL;
+  }
+  return path;
+}
+
 /* The MACs that an earlier run pinned, for the NICs that have none now:
  * our .link files, or our udev rules (whichever this guest uses).  Only
  * for NICs already in the map: the pins of a NIC that left the
@@ -319,13 +335,9 @@ read_old_pins (struct fixup *f)
         goto out;
       continue;
     }
-    if (asprintf (&path, "%s/%s%s%s", LINK_DIR, LINK_PREFIX, nic->name,
-                  LINK_SUFFIX)
-        == -1) {
-      path = NULL;
-      error ("out of memory");
+    path = link_path (nic->name);
+    if (path == NULL)
       goto out;
-    }
     if (read_pin (f, path, net_scan_networkd, &refs) == -1
         || take_pin (f, nic, path, &refs) == -1)
       goto out;
@@ -386,13 +398,9 @@ pin_with_links (struct fixup *f)
     nic = &f->nics[i];
     if (nic->mac == NULL)
       continue;
-    if (asprintf (&path, "%s/%s%s%s", LINK_DIR, LINK_PREFIX, nic->name,
-                  LINK_SUFFIX)
-        == -1) {
-      path = NULL;
-      error ("out of memory");
+    path = link_path (nic->name);
+    if (path == NULL)
       goto out;
-    }
     if (net_link_file (nic->name, nic->mac, &text) == -1
         || guest_set_file (f, path, text, GUEST_CONFIG_MODE) == -1)
       goto out;
