@@ -71,7 +71,7 @@ usage (FILE *fp, int exitcode)
 "                         without KVM; the sender does not wait for it\n"
 "  --network NET, --bridge BRIDGE\n"
 "                         with --convert: the NICs join libvirt network NET\n"
-"                         (default \"default\") or host bridge BRIDGE"
+"                         (default \"default\") or host bridge BRIDGE\n"
 "  --force                replace images that exist\n"
 "  -q, --quiet            say less\n"
 "  --machine-readable     lines on stdout: listening ADDR:PORT,\n"
