@@ -8,11 +8,13 @@
 #   make fuzz         run the libFuzzer targets for a while
 #   make demo         the main job on a built-in example (see README.md)
 #   make bench        the benchmarks in bench/
-#   make install PREFIX=/usr/local
+#   make install      the programs and their man pages: PREFIX (/usr/local),
+#                     BINDIR, MANDIR and DESTDIR as usual; make uninstall
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -60,12 +62,14 @@ PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
 	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup p2v/convert:p2v-convert \
 	p2v/domxml:p2v-domxml
 BINS = $(foreach p,$(PROGRAMS),bin/$(word 2,$(subst :, ,$(p))))
+# Every program's man page (tests/t-man.sh checks them against --help).
+MANS = $(patsubst bin/%,man/%.1,$(BINS))
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=)
 
 .PHONY: all deps check check-fast check-valgrind check-asan lint format \
-	fuzz bench demo install clean
+	fuzz bench demo install uninstall clean
 
 all: $(BINS) $(UNIT_BINS)
 
@@ -208,8 +212,13 @@ demo: deps
 	scripts/demo
 
 install: all
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS)))
 
 clean:
 	rm -f imaging/*.o imaging/*.a p2v/common/*.o p2v/common/*.a \
