@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "qcow2.h"
 #include "size.h"
 
 void
@@ -88,6 +89,22 @@ cli_catch_signals (volatile sig_atomic_t *flag)
   sigaction (SIGHUP, &sa, NULL);
   sa.sa_handler = SIG_IGN;
   sigaction (SIGPIPE, &sa, NULL);
+}
+
+uint64_t
+cli_disk_size (const struct cli *cli, const char *source,
+               const struct source *src)
+{
+  uint64_t size = (src->size + QCOW2_SIZE_ALIGNMENT - 1) / QCOW2_SIZE_ALIGNMENT
+    * QCOW2_SIZE_ALIGNMENT;
+
+  if (size != src->size && !cli->quiet)
+    fprintf (stderr,
+             "%s: warning: %s: %" PRIu64 " bytes is not a whole number of "
+             "%d-byte sectors: the image is padded with zeros to %" PRIu64
+             " bytes\n",
+             cli->prog, source, src->size, QCOW2_SIZE_ALIGNMENT, size);
+  return size;
 }
 
 void

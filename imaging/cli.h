@@ -81,6 +81,13 @@ void cli_report_error (const struct cli *cli);
  */
 void cli_catch_signals (volatile sig_atomic_t *flag);
 
+/* The size SOURCE (opened as SRC) travels or is written as, as a disk of
+ * whole 512-byte sectors: padded with zeros, with a warning (unless
+ * --quiet) when that changes it, as qemu-img does.
+ */
+uint64_t cli_disk_size (const struct cli *cli, const char *source,
+                        const struct source *src);
+
 /* Tell how a copy went: with --machine-readable one line on stdout
  *
  *   done SOURCE DEST size=N read=N data=N zero=N written=N digest=HEX seconds=S

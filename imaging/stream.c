@@ -60,6 +60,10 @@ stream_send_hello (struct wire *w, const struct stream_hello *h,
     wbuf_str (&b, h->disks[i].name);
     wbuf_u64 (&b, h->disks[i].size);
     wbuf_u32 (&b, h->disks[i].sector_size);
+    if (h->flags & STREAM_HELLO_EXTENT) {
+      wbuf_u8 (&b, h->disks[i].table);
+      wbuf_u64 (&b, h->disks[i].needed);
+    }
   }
   wbuf_bytes (&b, h->nonce, STREAM_NONCE_SIZE);
   if (wbuf_done (&b, &len) == -1)
@@ -85,7 +89,7 @@ stream_decode_hello (const struct frame *f, struct stream_hello *h,
                   ", this receiver version %d",
                   h->version, STREAM_VERSION);
   h->flags = rbuf_u32 (&b);
-  if (h->flags & ~(uint32_t) STREAM_HELLO_ONEWAY)
+  if (h->flags & ~(uint32_t) STREAM_HELLO_FLAGS)
     return error ("stream: HELLO: unknown flags 0x%" PRIx32, h->flags);
   rbuf_str (&b, h->name, STREAM_MAX_NAME);
   h->n_disks = rbuf_u32 (&b);
@@ -118,6 +122,20 @@ stream_decode_hello (const struct frame *f, struct stream_hello *h,
       return error ("stream: HELLO: disk '%s': sector size %" PRIu32
                     " is not 512 or 4096",
                     d->name, d->sector_size);
+    d->table = PARTTABLE_NONE;
+    d->needed = d->size;
+    if (h->flags & STREAM_HELLO_EXTENT) {
+      uint8_t table = rbuf_u8 (&b);
+
+      d->needed = rbuf_u64 (&b);
+      if (b.failed)
+        return -1;
+      if (table > PARTTABLE_GPT || d->needed == 0 || d->needed > d->size
+          || (table == PARTTABLE_NONE && d->needed != d->size))
+        return error ("stream: HELLO: disk '%s': bad partition table extent",
+                      d->name);
+      d->table = table;
+    }
   }
   memcpy (h->nonce, rbuf_bytes (&b, STREAM_NONCE_SIZE) ?: h->nonce,
           STREAM_NONCE_SIZE);

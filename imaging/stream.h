@@ -1,7 +1,8 @@
 /* p2vkit imaging engine: the stream protocol.
  *
- * A sender (p2v-send) streams disks and a hardware inventory to a receiver
- * (p2v-recv) in frames (wire.h), over TCP, ssh or a pipe.  Version 1:
+ * A sender (p2v-send, v2p-send: stream-send.h) streams disks, and p2v-send
+ * a hardware inventory, to a receiver (p2v-recv, v2p-recv) in frames
+ * (wire.h), over TCP, ssh or a pipe.  Version 1:
  *
  *   sender                                receiver
  *   HELLO  version, flags, name, disks,   ->
@@ -20,6 +21,11 @@
  *                                         <- DONE  message
  *
  * Either side may send ERROR (a message) instead, and closes.
+ *
+ * With the HELLO flag STREAM_HELLO_EXTENT, each disk of the HELLO also
+ * says what its partition table is and how much of the disk a smaller
+ * target must hold (parttable.h): what v2p-recv checks its disks against
+ * before anything is written.  Without it, a disk needs all of itself.
  *
  * A one-way stream (HELLO flag STREAM_HELLO_ONEWAY: a pipe, where the
  * sender cannot read answers) has no CHALLENGE, AUTH or WELCOME: it cannot
@@ -44,6 +50,7 @@
 #include <stdint.h>
 
 #include "digest.h"
+#include "parttable.h"
 #include "wire.h"
 
 #define STREAM_VERSION 1
@@ -85,9 +92,14 @@ struct stream_disk {
   char name[STREAM_MAX_NAME + 1];       /* "sda", "nvme0n1" */
   uint64_t size;                        /* bytes */
   uint32_t sector_size;                 /* 512 or 4096 */
+  /* With STREAM_HELLO_EXTENT; otherwise PARTTABLE_NONE and SIZE. */
+  enum parttable_type table;
+  uint64_t needed;                      /* bytes, at most SIZE */
 };
 
 #define STREAM_HELLO_ONEWAY 0x1
+#define STREAM_HELLO_EXTENT 0x2
+#define STREAM_HELLO_FLAGS (STREAM_HELLO_ONEWAY | STREAM_HELLO_EXTENT)
 
 struct stream_hello {
   uint32_t version;

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "qcow2.h"
 #include "size.h"
+#include "stream-send.h"
 
 enum {
   TO_OPTION = CLI_FIRST_PROGRAM_OPTION,
@@ -284,6 +285,12 @@ main (int argc, char *argv[])
     return EXIT_SUCCESS;
   }
 
+  if (!stream_send_dest_ok (opts.to)) {
+    error ("--to: '%s': expected FILE.qcow2, tcp://HOST:PORT, "
+           "ssh://[USER@]HOST[:PORT]/DIR or -",
+           opts.to);
+    goto fail;
+  }
   if (!compression_given)
     opts.qcow2.compression = QCOW2_COMPRESS_ZSTD;
   if (opts.qcow2.compression == QCOW2_COMPRESS_ZLIB) {

@@ -23,12 +23,6 @@ struct send_options {
 
 extern volatile sig_atomic_t send_interrupted;
 
-/* The size SOURCE (opened as SRC) has as a qcow2 disk: whole 512-byte
- * sectors, padded with zeros, with a warning when that changes it.
- */
-uint64_t send_disk_size (const struct send_options *opts, const char *source,
-                         const struct source *src);
-
 /* Copy SOURCE into the local qcow2 file OPTS->to.  Returns 0 or -1 with an
  * error recorded.
  */
