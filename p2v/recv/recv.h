@@ -19,11 +19,6 @@ struct recv_options {
   const char *bridge;           /* --bridge, or NULL */
 };
 
-/* Seconds a read or write on a connection may stall: before and after the
- * sender has authenticated.
- */
-#define RECV_HANDSHAKE_TIMEOUT 30
-#define RECV_TIMEOUT 300
 /* Senders served at once; more are told the receiver is busy. */
 #define RECV_MAX_SESSIONS 32
 /* Guest bytes between checkpoints: at most this much is sent again when a
