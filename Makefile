@@ -45,6 +45,12 @@ FIXUP_SRCS = $(wildcard fixup/*.c)
 FIXUP_OBJS = $(FIXUP_SRCS:.c=.o)
 LIBFIXUP = fixup/libfixup.a
 FIXUP_CFLAGS = -Ifixup
+# What the v2p programs share (targets, partition and filesystem growth),
+# on top of imaging/.
+V2P_SRCS = $(wildcard v2p/common/*.c)
+V2P_OBJS = $(V2P_SRCS:.c=.o)
+LIBV2P = v2p/common/libv2p.a
+V2P_CFLAGS = -Iv2p/common
 # The inventory schema is built into the programs (inventory-schema.c),
 # and so are p2v-domxml's template and the fixup report's schema
 # (builtin-files.c).
@@ -57,7 +63,8 @@ SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"' \
 
 # Every program: bin/NAME built from the .c files in its folder.  The
 # programs under p2v/ also link p2v/common/libp2v.a; those under fixup/ link
-# fixup/libfixup.a and libp2v.a (the inventory) too.
+# fixup/libfixup.a and libp2v.a (the inventory) too; those under v2p/ link
+# v2p/common/libv2p.a.
 PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
 	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup p2v/convert:p2v-convert \
 	p2v/domxml:p2v-domxml
@@ -101,13 +108,20 @@ $(LIBFIXUP): $(FIXUP_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+v2p/common/%.o: v2p/common/%.c $(wildcard v2p/common/*.h) $(wildcard imaging/*.h)
+	$(CC) $(ALL_CFLAGS) $(V2P_CFLAGS) -c -o $@ $<
+
+$(LIBV2P): $(V2P_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
 # p2v/common/libp2v.a comes before libimaging.a, which it uses.
 define program_rule
-bin/$(2): $$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)) $(if $(filter fixup/%,$(1)),$$(LIBFIXUP)) $(if $(filter p2v/% fixup/%,$(1)),$$(LIBP2V)) $$(LIBIMAGING)
+bin/$(2): $$(patsubst %.c,%.o,$$(wildcard $(1)/*.c)) $(if $(filter fixup/%,$(1)),$$(LIBFIXUP)) $(if $(filter p2v/% fixup/%,$(1)),$$(LIBP2V)) $(if $(filter v2p/%,$(1)),$$(LIBV2P)) $$(LIBIMAGING)
 	@mkdir -p bin
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
-$(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter p2v/% fixup/%,$(1)),$$(wildcard p2v/common/*.h)) $(if $(filter fixup/%,$(1)),$$(wildcard fixup/*.h))
-	$$(CC) $$(ALL_CFLAGS) -I$(1) $(if $(filter p2v/% fixup/%,$(1)),$$(P2V_CFLAGS)) $(if $(filter fixup/%,$(1)),$$(FIXUP_CFLAGS)) -c -o $$@ $$<
+$(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter p2v/% fixup/%,$(1)),$$(wildcard p2v/common/*.h)) $(if $(filter fixup/%,$(1)),$$(wildcard fixup/*.h)) $(if $(filter v2p/%,$(1)),$$(wildcard v2p/common/*.h))
+	$$(CC) $$(ALL_CFLAGS) -I$(1) $(if $(filter p2v/% fixup/%,$(1)),$$(P2V_CFLAGS)) $(if $(filter fixup/%,$(1)),$$(FIXUP_CFLAGS)) $(if $(filter v2p/%,$(1)),$$(V2P_CFLAGS)) -c -o $$@ $$<
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
@@ -222,6 +236,6 @@ uninstall:
 
 clean:
 	rm -f imaging/*.o imaging/*.a p2v/common/*.o p2v/common/*.a \
-	  fixup/*.o fixup/*.a $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p)))/*.o) \
+	  v2p/common/*.o v2p/common/*.a fixup/*.o fixup/*.a $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p)))/*.o) \
 	  $(BINS) $(UNIT_BINS) $(FUZZ_TARGETS)
 	rm -rf tests/fuzz/*-work $(FUZZ_OBJDIR)

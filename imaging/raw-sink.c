@@ -1,14 +1,17 @@
 /* p2vkit imaging engine: raw files and block devices as sinks.
  *
- * A regular file is always written as a new sparse file under a temporary
- * name (see file.h): zero runs become holes by not being written at all.
+ * A new regular file is written as a sparse file under a temporary name
+ * (see file.h): zero runs become holes by not being written at all.
  *
- * A block device is written in place.  It is opened with O_EXCL, which the
- * kernel refuses while the device or one of its partitions is mounted or
- * held by another user (LVM, RAID, swap, another writer).  Its old contents
- * cannot be trusted to be zeros, so zero runs are zeroed with the device's
- * own zeroing (fallocate, falling back to BLKZEROOUT), which on most
- * devices is a discard or a write-zeroes command rather than a data write.
+ * A block device (opened by the caller: blockdev.h), or a file the caller
+ * opened, is written in place.  Its old contents cannot be trusted to be
+ * zeros, so zero runs are zeroed with the device's own zeroing (fallocate,
+ * falling back to BLKZEROOUT), which on most devices is a discard or a
+ * write-zeroes command rather than a data write.
+ *
+ * A target smaller than the disk takes the disk's beginning: writes at or
+ * past its end are dropped (the caller has checked that nothing of value
+ * lies there).
  */
 #include "sink.h"
 
@@ -31,20 +34,38 @@
 struct raw_sink {
   struct sink k;                /* must be first */
   int fd;
-  char *final_path;             /* NULL for a block device */
-  char *tmp_path;               /* NULL for a block device */
+  bool own_fd;                  /* close it, else the caller does */
+  uint64_t limit;               /* the target's size: nothing at or past */
+  char *final_path;             /* NULL when written in place */
+  char *tmp_path;               /* NULL when written in place */
   struct sink_options opts;
   bool finished;
 };
+
+/* Cut [OFFSET, OFFSET + *LEN) at the target's end; false if nothing is
+ * left of it.
+ */
+static bool
+clip (const struct raw_sink *r, uint64_t offset, uint64_t *len)
+{
+  if (offset >= r->limit)
+    return false;
+  if (*len > r->limit - offset)
+    *len = r->limit - offset;
+  return true;
+}
 
 static int
 raw_write (struct sink *k, const void *buf, size_t len, uint64_t offset)
 {
   struct raw_sink *r = (struct raw_sink *) k;
+  uint64_t n = len;
 
-  if (file_pwrite_all (r->fd, buf, len, offset) == -1)
+  if (!clip (r, offset, &n))
+    return 0;
+  if (file_pwrite_all (r->fd, buf, n, offset) == -1)
     return error_prefix ("%s", k->name);
-  k->bytes_written += len;
+  k->bytes_written += n;
   return 0;
 }
 
@@ -52,10 +73,12 @@ static int
 raw_zero (struct sink *k, uint64_t offset, uint64_t len)
 {
   struct raw_sink *r = (struct raw_sink *) k;
-  uint64_t range[2] = { offset, len };
+  uint64_t range[2];
 
-  if (r->tmp_path)              /* a new sparse file: already zeros */
+  if (r->tmp_path || !clip (r, offset, &len))   /* a new file: zeros */
     return 0;
+  range[0] = offset;
+  range[1] = len;
   if (fallocate (r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len)
       == 0)
     return 0;
@@ -71,18 +94,20 @@ raw_finish (struct sink *k)
   struct raw_sink *r = (struct raw_sink *) k;
   int fd = r->fd;
 
-  r->fd = -1;
-  if (r->tmp_path == NULL) {    /* a block device: always flush */
-    if (fsync (fd) == -1) {
-      error_errno (errno, "%s: flush", k->name);
-      close (fd);
-      return -1;
+  if (r->tmp_path == NULL) {    /* in place: always flush */
+    if (fsync (fd) == -1)
+      return error_errno (errno, "%s: flush", k->name);
+    if (r->own_fd) {
+      r->fd = -1;
+      if (close (fd) == -1)
+        return error_errno (errno, "%s: close", k->name);
     }
-    if (close (fd) == -1)
-      return error_errno (errno, "%s: close", k->name);
   }
-  else if (file_commit (fd, r->tmp_path, r->final_path, &r->opts) == -1)
-    return -1;
+  else {
+    r->fd = -1;
+    if (file_commit (fd, r->tmp_path, r->final_path, &r->opts) == -1)
+      return -1;
+  }
   r->finished = true;
   return 0;
 }
@@ -92,7 +117,7 @@ raw_free (struct sink *k)
 {
   struct raw_sink *r = (struct raw_sink *) k;
 
-  if (r->fd >= 0)
+  if (r->fd >= 0 && r->own_fd)
     close (r->fd);
   if (!r->finished && r->tmp_path)
     unlink (r->tmp_path);
@@ -109,53 +134,53 @@ static const struct sink_ops raw_sink_ops = {
   .free = raw_free,
 };
 
-static int
-open_block_device (struct raw_sink *r, const char *path, uint64_t size)
+/* A sink of SIZE bytes on a target of TARGET_SIZE bytes. */
+static struct raw_sink *
+new_sink (const char *name, uint64_t size, uint64_t target_size)
 {
-  uint64_t dev_size;
+  struct raw_sink *r;
 
-  r->fd = open (path, O_WRONLY | O_EXCL | O_CLOEXEC);
-  if (r->fd == -1) {
-    if (errno == EBUSY)
-      return error ("%s: in use (mounted, or held by another program)", path);
-    return error_errno (errno, "%s: open", path);
+  r = calloc (1, sizeof *r);
+  if (r == NULL || (r->k.name = strdup (name)) == NULL) {
+    free (r);
+    error ("%s: out of memory", name);
+    return NULL;
   }
-  if (ioctl (r->fd, BLKGETSIZE64, &dev_size) == -1)
-    return error_errno (errno, "%s: get block device size", path);
-  if (dev_size < size)
-    return error ("%s: too small: %" PRIu64 " bytes, the image needs %" PRIu64,
-                  path, dev_size, size);
-  r->k.size = dev_size;
-  return 0;
+  r->fd = -1;
+  r->k.ops = &raw_sink_ops;
+  r->k.size = target_size > size ? target_size : size;
+  r->k.block_size = RAW_SINK_BLOCK_SIZE;
+  r->limit = target_size;
+  return r;
+}
+
+struct sink *
+raw_sink_fd (int fd, const char *name, uint64_t size, uint64_t target_size)
+{
+  struct raw_sink *r = new_sink (name, size, target_size);
+
+  if (r == NULL)
+    return NULL;
+  r->fd = fd;
+  return &r->k;
 }
 
 struct sink *
 raw_sink_open (const char *path, uint64_t size, const struct sink_options *opts)
 {
+  uint64_t file_size = opts->file_size ? opts->file_size : size;
   struct raw_sink *r;
   struct stat st;
   bool force = opts->force;
 
-  r = calloc (1, sizeof *r);
-  if (r == NULL || (r->k.name = strdup (path)) == NULL) {
-    free (r);
-    error ("%s: out of memory", path);
+  r = new_sink (path, size, file_size);
+  if (r == NULL)
     return NULL;
-  }
-  r->fd = -1;
-  r->k.ops = &raw_sink_ops;
-  r->k.size = size;
-  r->k.block_size = RAW_SINK_BLOCK_SIZE;
+  r->own_fd = true;
   r->opts = *opts;
-
-  if (stat (path, &st) == 0 && S_ISBLK (st.st_mode)) {
-    if (open_block_device (r, path, size) == -1)
-      goto err;
-    return &r->k;
-  }
   if (stat (path, &st) == 0) {
     if (!S_ISREG (st.st_mode)) {
-      error ("%s: not a regular file or block device", path);
+      error ("%s: not a regular file", path);
       goto err;
     }
     if (st.st_size > 0 && !force) {
@@ -168,7 +193,7 @@ raw_sink_open (const char *path, uint64_t size, const struct sink_options *opts)
   if (r->fd == -1)
     goto err;
   r->opts.force = force;
-  if (ftruncate (r->fd, size) == -1) {
+  if (ftruncate (r->fd, file_size) == -1) {
     error_errno (errno, "%s: set size", r->tmp_path);
     goto err;
   }

@@ -60,6 +60,10 @@ sink_free (struct sink *k)
 struct sink_options {
   bool force;                   /* replace an existing file */
   bool sync;                    /* fdatasync before finish() renames */
+  /* raw_sink_open: the new file's size; 0 for the disk's.  Smaller drops
+   * the disk's end, larger adds zeros (see raw_sink_fd).
+   */
+  uint64_t file_size;
 };
 
 /* Compression of qcow2 data clusters. */
@@ -143,13 +147,23 @@ struct sink *qcow2_sink_resume (const char *path, uint64_t size,
 /* Does PATH have a NAME.part and a NAME.part.state to resume from? */
 bool qcow2_sink_can_resume (const char *path);
 
-/* Write a raw disk at PATH.  A new or --force'd regular file is created
- * under a temporary name and left sparse; an existing block device (or,
- * with force, an existing file) is written in place after checking that it
- * is not mounted or otherwise in use, and must be at least SIZE bytes.
- * Returns NULL with an error recorded.
+/* Write a raw disk of SIZE bytes into a new regular file at PATH (an
+ * existing empty one, or with OPTS->force any existing file, is replaced),
+ * created under a temporary name, left sparse and OPTS->file_size bytes
+ * long.  Returns NULL with an error recorded.
  */
 struct sink *raw_sink_open (const char *path, uint64_t size,
                             const struct sink_options *opts);
+
+/* Write a raw disk of SIZE bytes in place onto FD, a block device (opened
+ * with blockdev_open_exclusive()) or a file of TARGET_SIZE bytes, named
+ * NAME in messages.  FD is not the sink's: finish() flushes it, only the
+ * caller closes it.  A larger target is the sink's size (a copy zeroes
+ * the rest).  On a smaller one, whatever the disk holds past its end is
+ * dropped, not written: the caller has made sure that nothing of value
+ * lies there (parttable.h).  Returns NULL with an error recorded.
+ */
+struct sink *raw_sink_fd (int fd, const char *name, uint64_t size,
+                          uint64_t target_size);
 
 #endif /* P2V_SINK_H */

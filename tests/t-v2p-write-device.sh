@@ -32,7 +32,7 @@ mkdir mnt
 mount "$dev" mnt
 cleanup_fn umount "$PWD/mnt"
 echo hello >mnt/file
-expect_error "in use (mounted, or held by another program)" \
+expect_error "$dev: in use: $dev is mounted on $PWD/mnt" \
   v2p-write disk.qcow2 "$dev"
 [[ $(cat mnt/file) == hello ]] || fail "mounted filesystem changed"
 umount mnt

@@ -3,6 +3,7 @@
 #define V2P_WRITE_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "cli.h"
 
@@ -10,11 +11,16 @@ struct write_options {
   struct cli cli;
   const char *format;           /* --source-format, NULL: detect */
   bool sync;                    /* --sync (always for block devices) */
+  bool grow;                    /* --grow */
+  uint64_t size;                /* --size, of a TARGET file; 0: the image's */
 };
 
 extern volatile sig_atomic_t write_interrupted;
 
-/* Write IMAGE onto TARGET.  Returns 0 or -1 with an error recorded. */
+/* Write IMAGE onto TARGET, then fit its partition table to it and, with
+ * --grow, grow its last partition.  Returns 0 or -1 with an error
+ * recorded.
+ */
 int write_image (const struct write_options *opts, const char *image,
                  const char *target);
 
