@@ -67,7 +67,7 @@ SCHEMA_CFLAGS = -DINVENTORY_SCHEMA_FILE='"$(CURDIR)/$(INVENTORY_SCHEMA)"' \
 # v2p/common/libv2p.a.
 PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
 	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup p2v/convert:p2v-convert \
-	p2v/domxml:p2v-domxml
+	p2v/domxml:p2v-domxml v2p/send:v2p-send v2p/recv:v2p-recv
 BINS = $(foreach p,$(PROGRAMS),bin/$(word 2,$(subst :, ,$(p))))
 # Every program's man page (tests/t-man.sh checks them against --help).
 MANS = $(patsubst bin/%,man/%.1,$(BINS))

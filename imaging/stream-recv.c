@@ -430,6 +430,7 @@ stream_recv_session (struct stream_recv *r, int rfd, int wfd, const char *peer)
   r->oneway = true;
   if (wire_init (&r->w, rfd, wfd, peer) == -1)
     return -1;
+  r->w.cancel = r->cancel;
   /* Whoever connects must speak up quickly; a sender who has, may then
    * pause for longer (a slow disk, a busy link).
    */

@@ -31,6 +31,7 @@
 #ifndef P2V_STREAM_RECV_H
 #define P2V_STREAM_RECV_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,10 @@ struct stream_recv {
   bool auth;                    /* the sender must prove it knows TOKEN */
   uint64_t checkpoint_bytes;    /* disk bytes between checkpoints */
   enum progress_mode progress_mode;
+  /* May be NULL: when *CANCEL becomes non-zero (a signal handler sets
+   * it), the session fails with "interrupted" at the next signal.
+   */
+  const volatile sig_atomic_t *cancel;
 
   /* Set by the engine. */
   struct wire w;

@@ -45,6 +45,15 @@ wire_free (struct wire *w)
   w->rbuf = NULL;
 }
 
+/* A signal came: go on waiting, unless the owner wants to stop. */
+static int
+interrupted (const struct wire *w)
+{
+  if (w->cancel && *w->cancel)
+    return error ("interrupted");
+  return 0;
+}
+
 /* Wait until FD is ready for EVENTS, at most W->timeout seconds. */
 static int
 wait_fd (struct wire *w, int fd, short events, const char *doing)
@@ -54,9 +63,11 @@ wait_fd (struct wire *w, int fd, short events, const char *doing)
 
   if (w->timeout == 0)
     return 0;
-  do
+  do {
     r = poll (&p, 1, (int) w->timeout * MS_PER_SECOND);
-  while (r == -1 && errno == EINTR);
+    if (r == -1 && errno == EINTR && interrupted (w) == -1)
+      return -1;
+  } while (r == -1 && errno == EINTR);
   if (r == -1)
     return error_errno (errno, "%s: %s", w->peer, doing);
   if (r == 0)
@@ -76,6 +87,8 @@ write_all (struct wire *w, const void *buf, size_t len)
       return -1;
     r = write (w->wfd, p, len);
     if (r == -1) {
+      if (errno == EINTR && interrupted (w) == -1)
+        return -1;
       if (errno == EINTR || errno == EAGAIN)
         continue;
       return error_errno (errno, "%s: send", w->peer);
@@ -102,6 +115,8 @@ read_all (struct wire *w, void *buf, size_t len, bool eof_ok)
       return -1;
     r = read (w->rfd, p + got, len - got);
     if (r == -1) {
+      if (errno == EINTR && interrupted (w) == -1)
+        return -1;
       if (errno == EINTR || errno == EAGAIN)
         continue;
       return error_errno (errno, "%s: receive", w->peer);

@@ -28,6 +28,7 @@
 #ifndef P2V_WIRE_H
 #define P2V_WIRE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,10 @@ struct wire {
   unsigned timeout;             /* seconds a read or write may stall; 0 */
   double bandwidth;             /* bytes a second to send at most; 0 */
   double since;                 /* monotonic seconds */
+  /* When *CANCEL (may be NULL) is non-zero, a read or write that a signal
+   * interrupts fails with "interrupted".
+   */
+  const volatile sig_atomic_t *cancel;
   unsigned char *rbuf;          /* one payload, WIRE_MAX_PAYLOAD bytes */
   /* A frame broke the format: a lie, not merely a broken connection. */
   bool garbled;

@@ -1,0 +1,78 @@
+/* v2p-recv: receive disk images streamed by v2p-send (or p2v-send) and
+ * write them onto this machine's disks.
+ */
+#ifndef V2P_RECV_H
+#define V2P_RECV_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "stream.h"
+#include "target.h"
+
+struct recv_options {
+  struct cli cli;
+  const char *listen;           /* --listen [ADDR:]PORT, or NULL */
+  bool stdio;                   /* --stdio */
+  bool once;                    /* --once */
+  bool grow;                    /* --grow */
+  const char *token;            /* --token, --token-file; NULL: none */
+  char **disks;                 /* --disk, in order */
+  size_t n_disks;
+};
+
+extern volatile sig_atomic_t recv_interrupted;
+
+/* Disk bytes between resume points: at most this much is sent again when
+ * a transfer resumes.
+ */
+#define RECV_CHECKPOINT_BYTES (64 * 1024 * 1024)
+
+/* Where a broken transfer resumes, kept while v2p-recv runs: the sender's
+ * HELLO, and for each disk an offset and the digest of what came before.
+ */
+struct resume {
+  bool valid;
+  struct stream_hello h;
+  uint64_t offset[STREAM_MAX_DISKS];
+  unsigned char *digest[STREAM_MAX_DISKS];      /* digest_state_size () */
+};
+
+/* How a session ended. */
+enum session_end {
+  SESSION_DONE,                 /* the disks are written */
+  SESSION_UNKNOWN,              /* failed before the sender authenticated */
+  SESSION_REFUSED,              /* the disks do not fit the sender's */
+  SESSION_BROKEN,               /* the connection broke: it may resume */
+  SESSION_FAILED,               /* a lie, a write error: start again */
+};
+
+/* The receiver: its disks, held open exclusively between sessions. */
+struct receiver {
+  const struct recv_options *opts;
+  struct target targets[STREAM_MAX_DISKS];
+  struct resume resume;
+};
+
+/* Open every --disk exclusively.  Returns 0, or -1 with an error
+ * recorded.
+ */
+int recv_open_disks (struct receiver *rc);
+void recv_close_disks (struct receiver *rc);
+
+/* Serve one sender on RFD/WFD: receive, write, and grow.  AUTH: a token
+ * is needed.  Returns how it ended; on anything but SESSION_DONE an error
+ * is recorded, and *TOLD_PEER says whether the sender was told it.
+ */
+enum session_end recv_session (struct receiver *rc, int rfd, int wfd,
+                               const char *peer, bool auth, bool *told_peer);
+
+/* Listen on OPTS->listen and serve senders one at a time (see --once).
+ * Returns 0 or -1 with an error recorded.
+ */
+int recv_listen (struct receiver *rc);
+
+#endif /* V2P_RECV_H */
