@@ -1,0 +1,81 @@
+#!/bin/bash
+# tier: fast
+# timeout: 180
+# V2P over ssh: v2p-send IMAGE IMAGE --grow --to
+# ssh://root@127.0.0.1:PORT/DEV1,DEV2 runs v2p-recv --stdio --disk DEV1
+# --disk DEV2 --grow there, through a real sshd started by this test on
+# loopback: each image lands on its disk and the ext4 in the last
+# partition of the first grows.  A device list that does not match the
+# images, and an error on the far side, are one line each.
+. "$(dirname "$0")/functions.sh"
+. "$srcdir/v2p-lib.sh"
+v2p_requires
+requires ssh-keygen
+requires mkfs.ext4
+requires dumpe2fs
+[[ -x /usr/sbin/sshd ]] || skip "needs sshd (openssh-server)"
+
+ssh-keygen -q -t ed25519 -N '' -f host_key
+ssh-keygen -q -t ed25519 -N '' -f user_key
+cp user_key.pub authorized_keys
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >sshd_config <<EOT
+ListenAddress 127.0.0.1
+Port $port
+HostKey $PWD/host_key
+AuthorizedKeysFile $PWD/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+PidFile $PWD/sshd.pid
+EOT
+mkdir -p /run/sshd
+/usr/sbin/sshd -f "$PWD/sshd_config" -E "$PWD/sshd.log"
+cleanup_fn sh -c "kill \$(cat '$PWD/sshd.pid') 2>/dev/null"
+for _ in $(seq 100); do [[ -s sshd.pid ]] && break; sleep 0.05; done
+
+mkdir wrap
+cat >wrap/ssh <<EOT
+#!/bin/sh
+exec /usr/bin/ssh -i '$PWD/user_key' -o StrictHostKeyChecking=no \
+  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "\$@"
+EOT
+chmod +x wrap/ssh
+export PATH=$PWD/wrap:$PATH
+export V2P_REMOTE_RECV=$bin/v2p-recv
+
+truncate -s 64M vm.img
+sfdisk -q vm.img <<EOF
+label: gpt
+,40M
+EOF
+make_tree tree 5
+mkfs.ext4 -q -d tree "$(part_loop vm.img 1)"
+"$srcdir/make-disk" --size 16M --data 0.5 --seed 43 data.raw
+
+truncate -s 128M metal1.img
+truncate -s 32M metal2.img
+dev1=$(new_loop metal1.img)
+dev2=$(new_loop metal2.img)
+
+$VG v2p-send vm.img data.raw --grow -q \
+  --to "ssh://root@127.0.0.1:$port$dev1,$dev2" 2>ssh.err
+cat ssh.err
+grep -q "partition 1 grown from 40.0 MiB to" ssh.err ||
+  fail "the far side did not say it grew partition 1"
+cmp -n 16M data.raw "$dev2" || fail "the second disk differs from its image"
+part=$(part_dev "$dev1" 1)
+e2fsck -fn "$part"
+mount_at "$part" mnt ro
+[[ $(tree_digest mnt) == "$(tree_digest tree)" ]] || fail "the files differ"
+size=$(df -B1 --output=size mnt | tail -1)
+((size > 100 * 1024 * 1024)) || fail "ext4 is $size bytes: not grown"
+umount mnt
+
+expect_error "2 image(s) but 1 disk(s) after the host" \
+  v2p-send vm.img data.raw --to "ssh://root@127.0.0.1:$port$dev1"
+# The far side refuses a disk smaller than the image: one line comes back.
+expect_error "too small" \
+  v2p-send vm.img --to "ssh://root@127.0.0.1:$port$dev2"
