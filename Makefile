@@ -8,6 +8,7 @@
 #   make fuzz         run the libFuzzer targets for a while
 #   make demo         the main job on a built-in example (see README.md)
 #   make bench        the benchmarks in bench/
+#   make iso          the live ISO, p2vkit.iso (ISO=FILE for another name)
 #   make install      the programs and their man pages: PREFIX (/usr/local),
 #                     BINDIR, MANDIR and DESTDIR as usual; make uninstall
 
@@ -69,6 +70,11 @@ PROGRAMS = p2v/send:p2v-send p2v/recv:p2v-recv p2v/inventory:p2v-inventory \
 	v2p/write:v2p-write fixup/p2v-fixup:p2v-fixup p2v/convert:p2v-convert \
 	p2v/domxml:p2v-domxml v2p/send:v2p-send v2p/recv:v2p-recv
 BINS = $(foreach p,$(PROGRAMS),bin/$(word 2,$(subst :, ,$(p))))
+# The live-ISO builder, a shell script, installed with the files it puts
+# in the ISO appended to it (p2v/iso/p2v-make-iso --bundle).
+SCRIPTS = bin/p2v-make-iso
+ISO_FILES = $(shell find p2v/iso -type f)
+ISO ?= p2vkit.iso
 # Every program's man page (tests/t-man.sh checks them against --help).
 MANS = $(patsubst bin/%,man/%.1,$(BINS))
 
@@ -76,9 +82,9 @@ UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=)
 
 .PHONY: all deps check check-fast check-valgrind check-asan lint format \
-	fuzz bench demo install uninstall clean
+	fuzz bench demo iso install uninstall clean
 
-all: $(BINS) $(UNIT_BINS)
+all: $(BINS) $(SCRIPTS) $(UNIT_BINS)
 
 %.o: %.c $(wildcard imaging/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -124,6 +130,10 @@ $(1)/%.o: $(1)/%.c $$(wildcard $(1)/*.h) $$(wildcard imaging/*.h) $(if $(filter 
 	$$(CC) $$(ALL_CFLAGS) -I$(1) $(if $(filter p2v/% fixup/%,$(1)),$$(P2V_CFLAGS)) $(if $(filter fixup/%,$(1)),$$(FIXUP_CFLAGS)) $(if $(filter v2p/%,$(1)),$$(V2P_CFLAGS)) -c -o $$@ $$<
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+
+bin/p2v-make-iso: $(ISO_FILES)
+	@mkdir -p bin
+	P2V_VERSION=$(VERSION) p2v/iso/p2v-make-iso --bundle $@
 
 tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h) $(LIBFIXUP) $(LIBP2V) $(LIBIMAGING) \
   $(wildcard p2v/common/*.h) $(wildcard fixup/*.h)
@@ -225,17 +235,21 @@ demo: deps
 	$(MAKE) all
 	scripts/demo
 
+iso: deps
+	$(MAKE) all
+	bin/p2v-make-iso -v --force --out $(ISO)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS))) \
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS) $(SCRIPTS))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS)))
 
 clean:
 	rm -f imaging/*.o imaging/*.a p2v/common/*.o p2v/common/*.a \
 	  v2p/common/*.o v2p/common/*.a fixup/*.o fixup/*.a $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p)))/*.o) \
-	  $(BINS) $(UNIT_BINS) $(FUZZ_TARGETS)
+	  $(BINS) $(SCRIPTS) $(UNIT_BINS) $(FUZZ_TARGETS)
 	rm -rf tests/fuzz/*-work $(FUZZ_OBJDIR)
