@@ -229,7 +229,11 @@ after_range (struct stream_recv *r, uint32_t i, uint64_t len)
 
   d->next += len;
   progress_update (&d->progress, d->next);
-  if (d->next - d->checkpointed >= r->checkpoint_bytes)
+  /* A resume starts on a block boundary: not at the end of a disk whose
+   * size is not whole blocks.
+   */
+  if (d->next - d->checkpointed >= r->checkpoint_bytes
+      && d->next % STREAM_BLOCK_SIZE == 0)
     return checkpoint (r, i);
   return 0;
 }

@@ -38,7 +38,7 @@ target_open (struct target *t, const char *path)
     return blockdev_size (t->fd, path, &t->size, &t->sector_size);
   }
   if (!S_ISREG (st.st_mode))
-    return error ("%s: not a block device or a regular file", path);
+    return error ("%s: not a regular file or block device", path);
   t->fd = open (path, O_RDWR | O_CLOEXEC);
   if (t->fd == -1)
     return error_errno (errno, "%s: open", path);

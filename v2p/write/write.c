@@ -112,7 +112,14 @@ write_image (const struct write_options *opts, const char *image,
     error_prefix ("%s: partition table", image);
     goto out;
   }
-  device = stat (target, &st) == 0 && S_ISBLK (st.st_mode);
+  device = false;
+  if (stat (target, &st) == 0) {
+    device = S_ISBLK (st.st_mode);
+    if (!device && !S_ISREG (st.st_mode)) {
+      error ("%s: not a regular file or block device", target);
+      goto out;
+    }
+  }
   dst = open_sink (opts, src, &pt, target, device, &t);
   if (dst == NULL)
     goto out;
