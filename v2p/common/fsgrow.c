@@ -116,8 +116,9 @@ xfs_child (void *arg)
   char *growfs[] = { "xfs_growfs", "-d", dir, NULL };
   int st;
 
+  /* Source and type mean nothing to a change of propagation. */
   if (unshare (CLONE_NEWNS) == -1
-      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) {
+      || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == -1) {
     fprintf (stderr, "a mount namespace of our own: %s\n", strerror (errno));
     return 1;
   }
