@@ -44,7 +44,8 @@ exec /usr/bin/ssh -i '$PWD/user_key' -o StrictHostKeyChecking=no \
 EOT
 chmod +x wrap/ssh
 export PATH=$PWD/wrap:$PATH
-export V2P_REMOTE_RECV=$bin/v2p-recv
+# sshd does not pass the sanitizers' settings of `make check-asan` on.
+export V2P_REMOTE_RECV="${ASAN_OPTIONS:+env ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=${UBSAN_OPTIONS:-} }$bin/v2p-recv"
 
 truncate -s 64M vm.img
 sfdisk -q vm.img <<EOF
