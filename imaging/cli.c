@@ -46,18 +46,35 @@ cli_progress_mode (const struct cli *cli)
 }
 
 int
-cli_read_token_file (const char *path, char *buf, size_t size)
+cli_token_file (const char *path, const char **token)
 {
+  static char buf[CLI_TOKEN_MAX + 1];
   FILE *fp = fopen (path, "r");
 
   if (fp == NULL)
     return error_errno (errno, "--token-file: %s", path);
-  if (fgets (buf, (int) size, fp) == NULL)
+  if (fgets (buf, sizeof buf, fp) == NULL)
     buf[0] = '\0';
   fclose (fp);
   buf[strcspn (buf, "\r\n")] = '\0';
   if (buf[0] == '\0')
     return error ("--token-file: %s: no token in it", path);
+  *token = buf;
+  return 0;
+}
+
+int
+cli_parse_bandwidth (const char *arg, double *mbps)
+{
+  char *end;
+  double v;
+
+  errno = 0;
+  v = strtod (arg, &end);
+  if (errno || end == arg || *end || !(v > 0))
+    return error ("--bandwidth: '%s': expected megabytes a second, e.g. 100",
+                  arg);
+  *mbps = v;
   return 0;
 }
 

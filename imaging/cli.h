@@ -68,10 +68,19 @@ void cli_common_option (struct cli *cli, int c,
 /* How to show progress, from the options (see progress.h). */
 enum progress_mode cli_progress_mode (const struct cli *cli);
 
-/* Read a token from the first line of PATH into BUF (SIZE bytes).
- * Returns 0, or -1 with an error recorded ("--token-file: PATH: ...").
+/* The longest token read from a file. */
+#define CLI_TOKEN_MAX 255
+
+/* Read a token from the first line of PATH (--token-file) into *TOKEN,
+ * which stays valid while the program runs.  Returns 0, or -1 with an
+ * error recorded ("--token-file: PATH: ...").
  */
-int cli_read_token_file (const char *path, char *buf, size_t size);
+int cli_token_file (const char *path, const char **token);
+
+/* Parse ARG of --bandwidth, megabytes a second, into *MBPS.  Returns 0,
+ * or -1 with an error recorded.
+ */
+int cli_parse_bandwidth (const char *arg, double *mbps);
 
 /* Print "PROG: MESSAGE" with the message recorded last (error.h). */
 void cli_report_error (const struct cli *cli);

@@ -90,17 +90,6 @@ usage (FILE *fp, int exitcode)
   exit (exitcode);
 }
 
-static int
-read_token_file (const char *path)
-{
-  static char token[256];
-
-  if (cli_read_token_file (path, token, sizeof token) == -1)
-    return -1;
-  opts.token = token;
-  return 0;
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -138,7 +127,7 @@ main (int argc, char *argv[])
       opts.token = optarg;
       break;
     case TOKEN_FILE_OPTION:
-      if (read_token_file (optarg) == -1)
+      if (cli_token_file (optarg, &opts.token) == -1)
         goto fail;
       break;
     case CONVERT_OPTION:

@@ -147,32 +147,6 @@ parse_compress (const char *arg)
 }
 
 static int
-read_token_file (const char *path)
-{
-  static char token[256];
-
-  if (cli_read_token_file (path, token, sizeof token) == -1)
-    return -1;
-  opts.token = token;
-  return 0;
-}
-
-static int
-parse_bandwidth (const char *arg)
-{
-  char *end;
-  double v;
-
-  errno = 0;
-  v = strtod (arg, &end);
-  if (errno || end == arg || *end || !(v > 0))
-    return error ("--bandwidth: '%s': expected megabytes a second, e.g. 100",
-                  arg);
-  opts.bandwidth = v;
-  return 0;
-}
-
-static int
 parse_cluster_size (const char *arg)
 {
   uint64_t n;
@@ -248,14 +222,14 @@ main (int argc, char *argv[])
       opts.token = optarg;
       break;
     case TOKEN_FILE_OPTION:
-      if (read_token_file (optarg) == -1)
+      if (cli_token_file (optarg, &opts.token) == -1)
         goto fail;
       break;
     case NO_INVENTORY_OPTION:
       opts.no_inventory = true;
       break;
     case BANDWIDTH_OPTION:
-      if (parse_bandwidth (optarg) == -1)
+      if (cli_parse_bandwidth (optarg, &opts.bandwidth) == -1)
         goto fail;
       break;
     default:

@@ -200,6 +200,7 @@ grow_whole (const char *path, bool device, int fd, uint64_t size, bool verbose,
 {
   char done[GROW_MESSAGE_MAX / 2];
   struct fs_info fs;
+  int r;
 
   if (fs_probe (fd, 0, size, &fs) == -1)
     return error_prefix ("%s", path);
@@ -210,10 +211,15 @@ grow_whole (const char *path, bool device, int fd, uint64_t size, bool verbose,
               path, fs.kind == FS_NONE ? "nothing recognised" : fs.type);
     return 0;
   }
-  if (grow_contents (path, device ? path : NULL, 0,
-                     (PedSector) (size / SYSFS_SECTOR), SYSFS_SECTOR, &fs,
-                     verbose, done, sizeof done)
-      == -1)
+  /* A block device is the filesystem's own device; a file needs a loop
+   * device over all of it.
+   */
+  if (device)
+    r = fs_grow (path, &fs, verbose, done, sizeof done);
+  else
+    r = grow_contents (path, NULL, 0, (PedSector) (size / SYSFS_SECTOR),
+                       SYSFS_SECTOR, &fs, verbose, done, sizeof done);
+  if (r == -1)
     return -1;
   res->warning = fs.kind == FS_BTRFS;
   snprintf (res->message, sizeof res->message,

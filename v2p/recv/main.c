@@ -119,17 +119,6 @@ usage (FILE *fp, int exitcode)
 }
 
 static int
-read_token_file (const char *path)
-{
-  static char token[256];
-
-  if (cli_read_token_file (path, token, sizeof token) == -1)
-    return -1;
-  opts.token = token;
-  return 0;
-}
-
-static int
 add_disk (const char *dev)
 {
   size_t i;
@@ -187,7 +176,7 @@ main (int argc, char *argv[])
       opts.token = optarg;
       break;
     case TOKEN_FILE_OPTION:
-      if (read_token_file (optarg) == -1)
+      if (cli_token_file (optarg, &opts.token) == -1)
         goto fail;
       break;
     case ONCE_OPTION:

@@ -133,32 +133,6 @@ parse_compress (const char *arg)
   return 0;
 }
 
-static int
-parse_bandwidth (const char *arg)
-{
-  char *end;
-  double v;
-
-  errno = 0;
-  v = strtod (arg, &end);
-  if (errno || end == arg || *end || !(v > 0))
-    return error ("--bandwidth: '%s': expected megabytes a second, e.g. 100",
-                  arg);
-  opts.bandwidth = v;
-  return 0;
-}
-
-static int
-read_token_file (const char *path)
-{
-  static char token[256];
-
-  if (cli_read_token_file (path, token, sizeof token) == -1)
-    return -1;
-  opts.token = token;
-  return 0;
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -201,11 +175,11 @@ main (int argc, char *argv[])
       opts.token = optarg;
       break;
     case TOKEN_FILE_OPTION:
-      if (read_token_file (optarg) == -1)
+      if (cli_token_file (optarg, &opts.token) == -1)
         goto fail;
       break;
     case BANDWIDTH_OPTION:
-      if (parse_bandwidth (optarg) == -1)
+      if (cli_parse_bandwidth (optarg, &opts.bandwidth) == -1)
         goto fail;
       break;
     case GROW_OPTION:
