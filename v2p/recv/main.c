@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "file.h"
+#include "listen.h"
 
 enum {
   LISTEN_OPTION = CLI_FIRST_PROGRAM_OPTION,
@@ -148,10 +149,11 @@ main (int argc, char *argv[])
   };
   static char token[STREAM_TOKEN_LENGTH + 1];
   static struct receiver rc = { .opts = &opts };
+  char shown[LISTEN_NAME_MAX];
   enum session_end end;
   bool told;
   size_t i;
-  int c;
+  int c, lfd, r;
 
   for (i = 0; i < STREAM_MAX_DISKS; i++)
     rc.targets[i].fd = -1;
@@ -222,6 +224,11 @@ main (int argc, char *argv[])
     goto fail;
   }
 
+  lfd = listen_on (opts.listen, shown, sizeof shown);
+  if (lfd == -1) {
+    recv_close_disks (&rc);
+    goto fail;
+  }
   if (opts.token == NULL) {
     stream_new_token (token);
     opts.token = token;
@@ -229,11 +236,11 @@ main (int argc, char *argv[])
     if (opts.cli.machine_readable)
       printf ("token %s\n", token);
   }
-  if (recv_listen (&rc) == -1) {
-    recv_close_disks (&rc);
-    goto fail;
-  }
+  r = recv_serve (&rc, lfd, shown);
+  close (lfd);
   recv_close_disks (&rc);
+  if (r == -1)
+    goto fail;
   return EXIT_SUCCESS;
 
 fail:

@@ -70,9 +70,10 @@ void recv_close_disks (struct receiver *rc);
 enum session_end recv_session (struct receiver *rc, int rfd, int wfd,
                                const char *peer, bool auth, bool *told_peer);
 
-/* Listen on OPTS->listen and serve senders one at a time (see --once).
- * Returns 0 or -1 with an error recorded.
+/* Serve the senders that connect to the listening socket LFD (bound to
+ * SHOWN, "ADDR:PORT") one at a time (see --once).  Returns 0 or -1 with
+ * an error recorded.
  */
-int recv_listen (struct receiver *rc);
+int recv_serve (struct receiver *rc, int lfd, const char *shown);
 
 #endif /* V2P_RECV_H */

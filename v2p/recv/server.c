@@ -20,20 +20,17 @@ carry_on (const struct recv_options *opts, const char *then)
 }
 
 int
-recv_listen (struct receiver *rc)
+recv_serve (struct receiver *rc, int lfd, const char *shown)
 {
   const struct recv_options *opts = rc->opts;
-  char shown[LISTEN_NAME_MAX], peer[LISTEN_NAME_MAX];
+  char peer[LISTEN_NAME_MAX];
   struct sockaddr_storage ss;
   enum session_end end;
   socklen_t len;
-  int lfd, cfd, ret = -1;
+  int cfd, ret = -1;
   size_t i;
   bool told;
 
-  lfd = listen_on (opts->listen, shown, sizeof shown);
-  if (lfd == -1)
-    return -1;
   if (opts->cli.machine_readable)
     printf ("listening %s\n", shown);
   fflush (stdout);
@@ -86,6 +83,5 @@ recv_listen (struct receiver *rc)
   error ("interrupted");
 
 out:
-  close (lfd);
   return ret;
 }
