@@ -1,5 +1,5 @@
 /* libFuzzer target for the stream protocol's parsers (imaging/wire.c,
- * imaging/stream.c): what p2v-recv and p2v-send decode from the wire.
+ * imaging/stream.c): what the receivers and senders decode from the wire.
  *
  * The first WIRE_HEADER_SIZE bytes go to the frame header check; the next
  * byte picks a message type, and the rest is its payload for that type's
@@ -82,6 +82,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       for (i = 0; i < h.n_disks; i++)
         if (!stream_name_ok (h.disks[i].name)
             || strchr (h.disks[i].name, '/') != NULL)
+          abort ();
+      /* What a smaller target must hold is never more than the disk. */
+      for (i = 0; i < h.n_disks; i++)
+        if (h.disks[i].needed == 0 || h.disks[i].needed > h.disks[i].size
+            || h.disks[i].table > PARTTABLE_GPT)
           abort ();
     }
     break;
