@@ -18,10 +18,27 @@
 #include "error.h"
 #include "fsgrow.h"
 #include "loop.h"
+#include "run.h"
 #include "size.h"
 
 /* sysfs counts partitions' start and size in these. */
 #define SYSFS_SECTOR 512
+/* Seconds to wait for udev to finish with a disk. */
+#define UDEV_SETTLE_TIMEOUT "--timeout=30"
+
+/* Let udev finish what it does when a disk changes (it rereads the
+ * partition table of a disk closed after writing, and probes new
+ * partitions), so that it does not do it at the same time as we do.
+ * Nothing when there is no udev.
+ */
+static void
+settle (void)
+{
+  char *argv[] = { "udevadm", "settle", UDEV_SETTLE_TIMEOUT, NULL };
+
+  if (access ("/run/udev/control", F_OK) == 0)
+    run_command (argv, false);
+}
 
 /* libparted's exceptions.  Its errors become ours; of its questions, a
  * warning offering to fix the table (a GPT not covering the disk) is
@@ -95,6 +112,7 @@ grow_tell_kernel (const char *path)
   PedDisk *disk = NULL;
   int ret = -1;
 
+  settle ();
   if (open_disk (path, &dev, &disk) == -1)
     goto out;
   if (disk && !ped_disk_commit_to_os (disk)) {
@@ -359,8 +377,10 @@ grow_disk (const char *path, bool verbose, struct grow_result *res)
   }
   size_human ((uint64_t) last->geom.length * ss, after);
   /* A kernel that cannot be told has no partition device to use. */
-  if (device && ped_disk_commit_to_os (disk))
+  if (device && ped_disk_commit_to_os (disk)) {
+    settle ();
     node = ped_partition_get_path (last);
+  }
   if (grow_contents (path, node, last->geom.start, last->geom.length, ss, &fs,
                      verbose, done, sizeof done)
       == -1) {
