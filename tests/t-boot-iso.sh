@@ -3,19 +3,21 @@
 # timeout: 1800
 # The live ISO: p2v-make-iso builds it (the Debian part cached), with the
 # kernel arguments of a P2V run added to its boot menu (--append); a
-# "physical machine" (qemu TCG, i440FX PC with SeaBIOS, 1.5 GiB, an AHCI
-# disk with an MBR and an ext4 filesystem holding known files, an e1000
-# NIC whose user network reaches nothing but 10.0.2.100:4444, relayed to
-# p2v-recv on this machine's loopback) boots it through the ISO's own
-# boot loader; the live system gets an address by DHCP, runs p2v-send
-# auto with its progress on the serial console, prints its outcome block
-# and powers off.  p2v-recv --once must have received the disk: the
-# qcow2 image is the source disk's copy (qemu-img compare), the
-# inventory names the e1000 NIC with the MAC qemu gave it (and BIOS
-# firmware), and the outcome block says what was sent (one disk, sda:
-# the CD the system runs from is left out).  The source disk is
-# unchanged (its digest before and after).  Then an ISO without kernel
-# arguments boots by UEFI (OVMF): p2v-live asks on the serial console
+# "physical machine" (qemu TCG, i440FX PC with SeaBIOS, 1.5 GiB, two
+# AHCI disks: the ISO as if written to a USB stick that says it is not
+# removable, and a disk with an MBR and an ext4 filesystem holding known
+# files; an e1000 NIC whose user network reaches nothing but
+# 10.0.2.100:4444, relayed to p2v-recv on this machine's loopback) boots
+# it through the ISO's own boot loader (its hybrid partition table); the
+# live system gets an address by DHCP, runs p2v-send auto with its
+# progress on the serial console, prints its outcome block and powers
+# off.  p2v-recv --once must have received the disk: the qcow2 image is
+# the source disk's copy (qemu-img compare), the inventory names the
+# e1000 NIC with the MAC qemu gave it (and BIOS firmware), and the
+# outcome block says what was sent (one disk, sdb: the disk the system
+# booted from, sda, is left out).  The source disk is unchanged (its
+# digest before and after).  Then an ISO without kernel arguments boots
+# from the CD drive by UEFI (OVMF): p2v-live asks on the serial console
 # (tests/guests/boot-iso --answer); a wrong token gives a failed outcome
 # with p2v-send's error, then a shell, where p2v-live asks again and
 # sends; that inventory says UEFI.
@@ -77,9 +79,9 @@ grep -q "p2v.server=tcp://10.0.2.100:4444 p2v.token=$TOKEN" grub.cfg ||
 mkdir recv
 start_receiver recv --token "$TOKEN" --once
 
-# BIOS, through the ISO's boot loader: the whole P2V run.
+# BIOS, through the ISO's boot loader on a disk: the whole P2V run.
 t=$SECONDS
-"$srcdir/guests/boot-iso" -v --disk disk.img --mac "$MAC" \
+"$srcdir/guests/boot-iso" -v --iso-on-disk --disk disk.img --mac "$MAC" \
   --forward "$recv_port" --timeout "$BOOT_TIMEOUT" --log bios.log p2v.iso \
   >bios.result || fail "the BIOS boot of the ISO did not end with an outcome"
 echo "--- outcome (BIOS boot, sent and powered off in $((SECONDS - t)) s):"
@@ -92,9 +94,9 @@ cat recv.err
 
 grep -qx 'result   ok' bios.result || fail "the outcome is not 'result ok'"
 [[ $(grep -c '^disk ' bios.result) == 1 ]] ||
-  fail "the outcome does not list exactly one disk (the CD must be left out)"
-grep -q "^disk     sda size=$(stat -c %s disk.img) " bios.result ||
-  fail "the outcome does not list sda with the disk's size"
+  fail "the outcome does not list exactly one disk (the ISO's must be left out)"
+grep -q "^disk     sdb size=$(stat -c %s disk.img) " bios.result ||
+  fail "the outcome does not list sdb with the disk's size"
 grep -q '^total    data=[1-9][0-9]* wire=[1-9][0-9]* seconds=' bios.result ||
   fail "the outcome has no totals"
 # The console showed p2v-send's progress.
@@ -102,7 +104,7 @@ tr -d '\r' <bios.log | grep -a -q '^Running: p2v-send --machine-readable auto --
   fail "the console does not show p2v-send auto running"
 
 dir=recv/$NAME
-image=$dir/$NAME-sda.qcow2
+image=$dir/$NAME-sdb.qcow2
 [[ -f $image && -f $dir/inventory.xml ]] ||
   fail "p2v-recv wrote no image or inventory: $(ls -R recv)"
 qemu-img check -q "$image" || fail "$image: qemu-img check failed"
@@ -119,8 +121,8 @@ xml_has ()
 xml_has "no e1000 NIC with the MAC $MAC" \
   "/inventory/nics/nic[@mac='$MAC' and @driver='e1000']"
 xml_has "not BIOS firmware" "/inventory/machine[@firmware='bios']"
-xml_has "no 64 MiB disk /dev/sda with its ext4 partition" \
-  "/inventory/disks/disk[@path='/dev/sda' and @size='$(stat -c %s disk.img)']/table/partition/filesystem[@type='ext4']"
+xml_has "no 64 MiB disk /dev/sdb with its ext4 partition" \
+  "/inventory/disks/disk[@path='/dev/sdb' and @size='$(stat -c %s disk.img)']/table/partition/filesystem[@type='ext4']"
 sha256sum --quiet -c disk.sum || fail "the source disk changed"
 
 # UEFI (OVMF), through the EFI boot loader of an ISO without kernel
