@@ -76,7 +76,7 @@ SCRIPTS = bin/p2v-make-iso
 ISO_FILES = $(shell find p2v/iso -type f)
 ISO ?= p2vkit.iso
 # Every program's man page (tests/t-man.sh checks them against --help).
-MANS = $(patsubst bin/%,man/%.1,$(BINS))
+MANS = $(patsubst bin/%,man/%.1,$(BINS) $(SCRIPTS))
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=)
