@@ -34,6 +34,11 @@ enum parttable_type {
 
 #define PARTTABLE_SECTOR_SIZE 512       /* MBR's, and GPT's usual */
 #define PARTTABLE_MAX_SECTOR_SIZE 4096
+/* Where an MBR's partition entries begin.  Before them: boot code, the
+ * disk identifier at byte 440 (every PARTUUID of the disk is made from
+ * it), and two reserved bytes.
+ */
+#define PARTTABLE_MBR_ENTRIES_OFFSET 446
 /* The most logical partitions followed in an extended partition. */
 #define PARTTABLE_MAX_LOGICAL 128
 /* The largest GPT partition entry array read (the usual is 16 KiB). */

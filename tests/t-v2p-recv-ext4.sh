@@ -5,7 +5,8 @@
 # 16 MiB ext4 partition, a 120 MiB ext4 one with files, on a 200 MiB
 # disk) over TCP on loopback to v2p-recv --grow, onto a 400 MiB disk that
 # held other data before.  The GPT then describes the whole disk, the last
-# partition reaches its last usable sector, both filesystems check clean,
+# partition reaches its last usable sector, the disk GUID and the
+# partitions' (PARTUUIDs) are the image's, both filesystems check clean,
 # the files are identical, the root filesystem has grown (dumpe2fs), and
 # both ends report the same disk digest.
 . "$(dirname "$0")/functions.sh"
@@ -27,6 +28,7 @@ make_tree tree 7
 mkfs.ext4 -q -L boot "$(part_loop vm.img 1)"
 mkfs.ext4 -q -L root -d tree "$(part_loop vm.img 2)"
 want=$(tree_digest tree)
+ids=$(disk_ids vm.img)
 qemu-img convert -O qcow2 vm.img vm.qcow2
 
 # The bare-metal disk: larger, and not empty (an old table, old data).
@@ -63,6 +65,7 @@ end=$(($(part_field "$dev" 2 start) + $(part_field "$dev" 2 size) - 1))
 [[ $end == "$last_lba" ]] || fail "partition 2 ends at $end, not $last_lba"
 grep -q "partition 2 grown from 120.0 MiB to" v2p.err ||
   fail "v2p-recv did not say it grew partition 2"
+same_ids "$dev" "$ids"
 
 # Both filesystems check clean; the root one fills its partition.
 boot=$(part_dev "$dev" 1)

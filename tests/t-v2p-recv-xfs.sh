@@ -5,8 +5,10 @@
 # streams a raw image (a 16 MiB primary ext4, then an extended partition
 # holding a 320 MiB XFS with files) over TCP on loopback to v2p-recv
 # --grow, onto a 700 MiB disk.  The extended and the logical partition
-# then reach the end of the disk with their starts unchanged, xfs_repair
-# -n finds nothing, the files are identical, and the XFS has grown (df).
+# then reach the end of the disk with their starts unchanged, the disk
+# identifier and so every PARTUUID are the image's (libparted writes a new
+# one into an MBR without boot code), xfs_repair -n finds nothing, the
+# files are identical, and the XFS has grown (df).
 . "$(dirname "$0")/functions.sh"
 . "$srcdir/v2p-lib.sh"
 v2p_requires
@@ -31,6 +33,7 @@ umount src
 want=$(tree_digest tree)
 start5=$(part_field vm.img 5 start)
 start2=$(part_field vm.img 2 start)
+ids=$(disk_ids vm.img)
 
 truncate -s 700M metal.img
 dev=$(new_loop metal.img)
@@ -51,6 +54,7 @@ for n in 2 5; do
 done
 [[ $(part_field "$dev" 2 start) == "$start2" ]] || fail "partition 2 moved"
 [[ $(part_field "$dev" 5 start) == "$start5" ]] || fail "partition 5 moved"
+same_ids "$dev" "$ids"
 grep -q "partition 5 grown from 320.0 MiB to" v2p.err ||
   fail "v2p-recv did not say it grew partition 5"
 

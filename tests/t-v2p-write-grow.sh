@@ -3,11 +3,13 @@
 # timeout: 180
 # v2p-write --grow, into raw image files (--size), where the filesystem is
 # reached through a loop device over the partition: an MBR whose last
-# primary partition holds ext4 (grown, files kept); swap (made again with
-# its UUID and label); an LVM physical volume (pvresize); vfat (left as
-# it is, with a warning); ext4 on a disk without a partition table (the
-# filesystem grown).  A GPT image into a smaller file that holds its
-# partitions passes sfdisk --verify; a file too small is refused.
+# primary partition holds ext4 (grown, files kept, the disk identifier and
+# so the PARTUUIDs unchanged); swap (made again with its UUID and label);
+# an LVM physical volume (pvresize); vfat (left as it is, with a warning);
+# ext4 on a disk without a partition table (the filesystem grown); a GPT
+# (grown, its disk and partition GUIDs kept).  A GPT image into a smaller
+# file that holds its partitions passes sfdisk --verify; a file too small
+# is refused.
 . "$(dirname "$0")/functions.sh"
 . "$srcdir/v2p-lib.sh"
 v2p_requires
@@ -36,6 +38,7 @@ $VG v2p-write ext.img ext-big.img --size 256M --grow -q
 [[ $(stat -c %s ext-big.img) == $((256 * 1024 * 1024)) ]] || fail "--size"
 [[ $(end_of ext-big.img 2) == $((256 * 2048)) ]] ||
   fail "partition 2 ends at $(end_of ext-big.img 2)"
+same_ids ext-big.img "$(disk_ids ext.img)"
 p=$(part_loop ext-big.img 2)
 e2fsck -fn "$p"
 blocks=$(dumpe2fs -h "$p" 2>/dev/null | awk -F: '/^Block count/ { print $2 }')
@@ -102,6 +105,20 @@ e2fsck -fn whole-big.img
 blocks=$(dumpe2fs -h whole-big.img 2>/dev/null | awk -F: '/^Block count/ { print $2 }')
 bsize=$(dumpe2fs -h whole-big.img 2>/dev/null | awk -F: '/^Block size/ { print $2 }')
 [[ $((blocks * bsize)) == $((64 * 1024 * 1024)) ]] || fail "whole-disk ext4 not grown"
+
+# GPT: grown, its GUIDs kept.
+truncate -s 64M gpt-grow.img
+sfdisk -q gpt-grow.img <<EOF
+label: gpt
+,8M
+,40M
+EOF
+mkfs.ext4 -q -d tree "$(part_loop gpt-grow.img 2)"
+$VG v2p-write gpt-grow.img gpt-big.img --size 128M --grow -q
+sfdisk --verify gpt-big.img
+[[ $(end_of gpt-big.img 2) == $((128 * 2048 - 33)) ]] ||
+  fail "GPT partition 2 ends at $(end_of gpt-big.img 2)"
+same_ids gpt-big.img "$(disk_ids gpt-grow.img)"
 
 # GPT into a smaller file that holds its partitions, and one that does not.
 truncate -s 128M gpt.img

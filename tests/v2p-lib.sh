@@ -19,6 +19,12 @@
 #   tree_digest DIR             one digest of every file's path and content
 #   part_field DISK N FIELD     start or size (sectors) of partition N
 #   disk_sectors DISK           the size of DISK in 512-byte sectors
+#   disk_ids DISK               its identifier (an MBR's signature, a GPT's
+#                               GUID) and each partition's PARTUUID as blkid
+#                               gives it (root=PARTUUID=...), one a line
+#   same_ids DISK IDS           fail unless DISK has the identifiers IDS
+#                               (disk_ids), and on a block device unless
+#                               blkid reads the same PARTUUIDs
 #   start_v2p_receiver OPTS...  v2p-recv --listen on a free loopback port,
 #                               in the background (stopped at exit):
 #                               $v2p_pid, $v2p_port; stdout in v2p.out,
@@ -68,6 +74,36 @@ disk_sectors ()
   else
     echo $(($(stat -c %s "$1") / 512))
   fi
+}
+
+disk_ids ()
+{
+  sfdisk -J "$1" | python3 -c '
+import json, re, sys
+t = json.load (sys.stdin)["partitiontable"]
+print ("disk", t["id"].lower ())
+for p in t["partitions"]:
+    n = int (re.search (r"(\d+)$", p["node"]).group (1))
+    # libblkid: an MBR partition is the signature and its number in hex.
+    if t["label"] == "dos":
+        print (n, "%08x-%02x" % (int (t["id"], 16), n))
+    else:
+        print (n, p["uuid"].lower ())'
+}
+
+same_ids ()
+{
+  local got n uuid read
+  got=$(disk_ids "$1")
+  [[ $got == "$2" ]] ||
+    fail "$1: identifiers changed: $(echo $2) became $(echo $got)"
+  [[ -b $1 ]] || return 0
+  while read -r n uuid; do
+    [[ $n == disk ]] && continue
+    read=$(blkid -p -o value -s PART_ENTRY_UUID "$(part_dev "$1" "$n")")
+    [[ $read == "$uuid" ]] ||
+      fail "$1: blkid reads PARTUUID $read for partition $n, not $uuid"
+  done <<<"$got"
 }
 
 part_loop ()

@@ -16,8 +16,10 @@
 #include <parted/parted.h>
 
 #include "error.h"
+#include "file.h"
 #include "fsgrow.h"
 #include "loop.h"
+#include "parttable.h"
 #include "run.h"
 #include "size.h"
 
@@ -123,6 +125,69 @@ grow_tell_kernel (const char *path)
 
 out:
   close_disk (dev, disk);
+  return ret;
+}
+
+/* Read the head of the MBR on FD into HEAD. */
+static int
+read_mbr_head (int fd, unsigned char head[PARTTABLE_MBR_ENTRIES_OFFSET])
+{
+  ssize_t r;
+
+  do
+    r = pread (fd, head, PARTTABLE_MBR_ENTRIES_OFFSET, 0);
+  while (r == -1 && errno == EINTR);
+  if (r == -1)
+    return error_errno (errno, "reading the MBR");
+  if (r != PARTTABLE_MBR_ENTRIES_OFFSET)
+    return error ("reading the MBR: past the end");
+  return 0;
+}
+
+/* Write HEAD back over the head of the MBR on FD, flushed. */
+static int
+write_mbr_head (int fd, const unsigned char head[PARTTABLE_MBR_ENTRIES_OFFSET])
+{
+  if (file_pwrite_all (fd, head, PARTTABLE_MBR_ENTRIES_OFFSET, 0) == -1)
+    return -1;
+  if (fdatasync (fd) == -1)
+    return error_errno (errno, "flush");
+  return 0;
+}
+
+/* Write DISK's table to PATH, keeping the head of an MBR (what comes
+ * before its partition entries) as it was.  libparted (3.5's msdos_write)
+ * takes an MBR whose first byte of boot code is zero, as sfdisk and most
+ * partitioning tools leave a disk without boot code, for a new one: it
+ * clears the whole sector, puts its own boot code there and makes up a
+ * random disk identifier.  That identifier is in every PARTUUID, so a
+ * system booting with root=PARTUUID=... would no longer find its root.
+ * The head is written back after libparted, flushed.  A GPT's protective
+ * MBR libparted keeps itself, and its GUIDs are read and written again.
+ */
+static int
+commit_table (const char *path, PedDisk *disk)
+{
+  unsigned char head[PARTTABLE_MBR_ENTRIES_OFFSET],
+    now[PARTTABLE_MBR_ENTRIES_OFFSET];
+  int fd, ret = -1;
+
+  if (strcmp (disk->type->name, "msdos") != 0)
+    return ped_disk_commit_to_dev (disk) ? 0 : -1;
+  fd = open (path, O_RDWR | O_CLOEXEC);
+  if (fd == -1)
+    return error_errno (errno, "open");
+  if (read_mbr_head (fd, head) == -1 || !ped_disk_commit_to_dev (disk)
+      || read_mbr_head (fd, now) == -1)
+    goto out;
+  if (memcmp (head, now, sizeof head) != 0 && write_mbr_head (fd, head) == -1) {
+    error_prefix ("restoring the MBR's boot code and disk identifier");
+    goto out;
+  }
+  ret = 0;
+
+out:
+  close (fd);
   return ret;
 }
 
@@ -371,7 +436,7 @@ grow_disk (const char *path, bool verbose, struct grow_result *res)
     ret = 0;
     goto out;
   }
-  if (!ped_disk_commit_to_dev (disk)) {
+  if (commit_table (path, disk) == -1) {
     error_prefix ("%s: partition %d", path, last->num);
     goto out;
   }
