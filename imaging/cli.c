@@ -161,3 +161,12 @@ cli_copy (const struct cli *cli, const char *label, struct source *src,
   cli_report_copy (cli, src, dst, &res, progress_elapsed (&progress));
   return 0;
 }
+
+int
+cli_parse_source_format (const char *arg, const char **format)
+{
+  if (strcmp (arg, "raw") != 0 && strcmp (arg, "qcow2") != 0)
+    return error ("--source-format: '%s': expected raw or qcow2", arg);
+  *format = arg;
+  return 0;
+}

@@ -82,6 +82,11 @@ int cli_token_file (const char *path, const char **token);
  */
 int cli_parse_bandwidth (const char *arg, double *mbps);
 
+/* Check ARG of --source-format (raw or qcow2) and set *FORMAT to it.
+ * Returns 0, or -1 with an error recorded.
+ */
+int cli_parse_source_format (const char *arg, const char **format);
+
 /* Print "PROG: MESSAGE" with the message recorded last (error.h). */
 void cli_report_error (const struct cli *cli);
 

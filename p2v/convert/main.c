@@ -128,11 +128,8 @@ main (int argc, char *argv[])
       opts.type = optarg;
       break;
     case SOURCE_FORMAT_OPTION:
-      if (strcmp (optarg, "raw") != 0 && strcmp (optarg, "qcow2") != 0) {
-        error ("--source-format: '%s': raw or qcow2", optarg);
+      if (cli_parse_source_format (optarg, &opts.source_format) == -1)
         goto fail;
-      }
-      opts.source_format = optarg;
       break;
     default:
       cli_common_option (&opts.cli, c, usage);

@@ -162,11 +162,8 @@ main (int argc, char *argv[])
         goto fail;
       break;
     case SOURCE_FORMAT_OPTION:
-      if (strcmp (optarg, "raw") && strcmp (optarg, "qcow2")) {
-        error ("--source-format: '%s': expected raw or qcow2", optarg);
+      if (cli_parse_source_format (optarg, &opts.format) == -1)
         goto fail;
-      }
-      opts.format = optarg;
       break;
     case NAME_OPTION:
       opts.name = optarg;

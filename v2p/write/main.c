@@ -110,11 +110,8 @@ main (int argc, char *argv[])
     != -1) {
     switch (c) {
     case SOURCE_FORMAT_OPTION:
-      if (strcmp (optarg, "raw") && strcmp (optarg, "qcow2")) {
-        error ("--source-format: '%s': expected raw or qcow2", optarg);
+      if (cli_parse_source_format (optarg, &opts.format) == -1)
         goto fail;
-      }
-      opts.format = optarg;
       break;
     case SYNC_OPTION:
       opts.sync = true;
