@@ -37,7 +37,7 @@ requires xmllint --version
 MAC1=52:54:00:12:34:01
 MAC2=52:54:00:12:34:02
 BRIDGE=p2vkit0
-NAME=p2vkit-t-boot-uefi
+NAME="p2vkit-t-boot-uefi-$$"
 BOOT_TIMEOUT=900
 # SeaBIOS finds nothing to boot on the GPT disk and says so at once; a
 # minute is plenty to tell it did not boot.
