@@ -180,3 +180,44 @@ start_receiver ()
   cat recv.err >&2
   fail "p2v-recv did not start listening"
 }
+
+# start_sshd: a real sshd on a free loopback port (stopped at exit) that
+# lets root in with a key made here, and an `ssh` first in PATH that uses
+# that key and asks nothing about the host; sets $ssh_port.  Needs root
+# and /usr/sbin/sshd (the caller skips without them).
+start_sshd ()
+{
+  local i
+  ssh-keygen -q -t ed25519 -N '' -f host_key
+  ssh-keygen -q -t ed25519 -N '' -f user_key
+  cp user_key.pub authorized_keys
+  ssh_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >sshd_config <<EOT
+ListenAddress 127.0.0.1
+Port $ssh_port
+HostKey $PWD/host_key
+AuthorizedKeysFile $PWD/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+PidFile $PWD/sshd.pid
+EOT
+  mkdir -p /run/sshd
+  /usr/sbin/sshd -f "$PWD/sshd_config" -E "$PWD/sshd.log" ||
+    fail "sshd did not start"
+  cleanup_fn sh -c "kill \$(cat '$PWD/sshd.pid') 2>/dev/null"
+  for i in $(seq 100); do
+    [[ -s sshd.pid ]] && break
+    sleep 0.05
+  done
+  mkdir -p wrap
+  cat >wrap/ssh <<EOT
+#!/bin/sh
+exec /usr/bin/ssh -i '$PWD/user_key' -o StrictHostKeyChecking=no \
+  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "\$@"
+EOT
+  chmod +x wrap/ssh
+  PATH=$PWD/wrap:$PATH
+}

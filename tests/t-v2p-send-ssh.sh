@@ -15,35 +15,7 @@ requires mkfs.ext4
 requires dumpe2fs
 [[ -x /usr/sbin/sshd ]] || skip "needs sshd (openssh-server)"
 
-ssh-keygen -q -t ed25519 -N '' -f host_key
-ssh-keygen -q -t ed25519 -N '' -f user_key
-cp user_key.pub authorized_keys
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >sshd_config <<EOT
-ListenAddress 127.0.0.1
-Port $port
-HostKey $PWD/host_key
-AuthorizedKeysFile $PWD/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile $PWD/sshd.pid
-EOT
-mkdir -p /run/sshd
-/usr/sbin/sshd -f "$PWD/sshd_config" -E "$PWD/sshd.log"
-cleanup_fn sh -c "kill \$(cat '$PWD/sshd.pid') 2>/dev/null"
-for _ in $(seq 100); do [[ -s sshd.pid ]] && break; sleep 0.05; done
-
-mkdir wrap
-cat >wrap/ssh <<EOT
-#!/bin/sh
-exec /usr/bin/ssh -i '$PWD/user_key' -o StrictHostKeyChecking=no \
-  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "\$@"
-EOT
-chmod +x wrap/ssh
-export PATH=$PWD/wrap:$PATH
+start_sshd
 # sshd does not pass the sanitizers' settings of `make check-asan` on.
 export V2P_REMOTE_RECV="${ASAN_OPTIONS:+env ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=${UBSAN_OPTIONS:-} }$bin/v2p-recv"
 
@@ -62,7 +34,7 @@ dev1=$(new_loop metal1.img)
 dev2=$(new_loop metal2.img)
 
 $VG v2p-send vm.img data.raw --grow -q \
-  --to "ssh://root@127.0.0.1:$port$dev1,$dev2" 2>ssh.err
+  --to "ssh://root@127.0.0.1:$ssh_port$dev1,$dev2" 2>ssh.err
 cat ssh.err
 grep -q "partition 1 grown from 40.0 MiB to" ssh.err ||
   fail "the far side did not say it grew partition 1"
@@ -76,7 +48,7 @@ size=$(df -B1 --output=size mnt | tail -1)
 umount mnt
 
 expect_error "2 image(s) but 1 disk(s) after the host" \
-  v2p-send vm.img data.raw --to "ssh://root@127.0.0.1:$port$dev1"
+  v2p-send vm.img data.raw --to "ssh://root@127.0.0.1:$ssh_port$dev1"
 # The far side refuses a disk smaller than the image: one line comes back.
 expect_error "too small" \
-  v2p-send vm.img --to "ssh://root@127.0.0.1:$port$dev2"
+  v2p-send vm.img --to "ssh://root@127.0.0.1:$ssh_port$dev2"
