@@ -20,7 +20,8 @@ MANDIR ?= $(PREFIX)/share/man
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARNFLAGS = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes
-PKGS = libzstd zlib libxxhash libsodium libxml-2.0 blkid libparted libguestfs
+PKGS = libzstd zlib libxxhash libsodium libxml-2.0 blkid libparted libguestfs \
+	ext2fs com_err
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocmap.h"
 #include "error.h"
 #include "qcow2.h"
 #include "size.h"
@@ -169,4 +170,36 @@ cli_parse_source_format (const char *arg, const char **format)
     return error ("--source-format: '%s': expected raw or qcow2", arg);
   *format = arg;
   return 0;
+}
+
+static void
+used_blocks_warn (void *arg, const char *msg)
+{
+  const struct cli *cli = arg;
+
+  if (!cli->quiet)
+    fprintf (stderr, "%s: warning: %s\n", cli->prog, msg);
+}
+
+static void
+used_blocks_note (void *arg, const char *msg)
+{
+  const struct cli *cli = arg;
+
+  if (cli->verbose)
+    fprintf (stderr, "%s: %s\n", cli->prog, msg);
+}
+
+int
+cli_used_blocks (const struct cli *cli, bool all_blocks, struct source **src)
+{
+  struct allocmap_options o = {
+    .warn = used_blocks_warn,
+    .note = used_blocks_note,
+    .arg = (void *) cli,
+  };
+
+  if (all_blocks)
+    return 0;
+  return allocmap_source (src, &o);
 }

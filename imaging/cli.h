@@ -87,6 +87,14 @@ int cli_parse_bandwidth (const char *arg, double *mbps);
  */
 int cli_parse_source_format (const char *arg, const char **format);
 
+/* Unless ALL_BLOCKS (--all-blocks), make *SRC read only what its
+ * filesystems use (allocmap_source()): their warnings on stderr (unless
+ * --quiet), with -v what each uses.  Returns 0, or -1 with an error
+ * recorded (*SRC unchanged).
+ */
+int cli_used_blocks (const struct cli *cli, bool all_blocks,
+                     struct source **src);
+
 /* Print "PROG: MESSAGE" with the message recorded last (error.h). */
 void cli_report_error (const struct cli *cli);
 

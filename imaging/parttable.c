@@ -33,6 +33,7 @@
 #define MBR_TYPE_EMPTY 0x00
 #define MBR_TYPE_GPT 0xee
 #define MBR_BOOT_ACTIVE 0x80
+#define MBR_FIRST_LOGICAL 5     /* Linux numbers logical partitions from 5 */
 
 #define GPT_SIGNATURE "EFI PART"
 #define GPT_HEADER_LBA 1
@@ -114,6 +115,21 @@ mbr_entry (const unsigned char *sector, unsigned i, struct mbr_entry *e)
   e->sectors = le32_get (p + MBR_OFF_SECTORS);
 }
 
+/* List partition NUMBER, SECTORS sectors (of SS bytes) at START, in PT
+ * (may be NULL: no list).
+ */
+static void
+list_partition (struct parttable *pt, unsigned number, uint64_t start,
+                uint64_t sectors, uint32_t ss)
+{
+  if (pt && pt->n_listed < PARTTABLE_MAX_LISTED) {
+    pt->listed[pt->n_listed].number = number;
+    pt->listed[pt->n_listed].start = start * ss;
+    pt->listed[pt->n_listed].length = sectors * ss;
+    pt->n_listed++;
+  }
+}
+
 /* Is [START, START + SECTORS) a sane place inside [LO, HI)? */
 static bool
 inside (uint64_t start, uint64_t sectors, uint64_t lo, uint64_t hi)
@@ -127,12 +143,12 @@ inside (uint64_t start, uint64_t sectors, uint64_t lo, uint64_t hi)
  */
 static int
 mbr_logical (parttable_read_fn *read, void *arg, uint64_t ext, uint64_t ext_end,
-             uint64_t *end, unsigned *n, bool *sane)
+             uint64_t *end, unsigned *n, bool *sane, struct parttable *pt)
 {
   unsigned char sector[PARTTABLE_SECTOR_SIZE];
   struct mbr_entry part, next;
   uint64_t ebr = ext;
-  unsigned i;
+  unsigned i, logical = 0;
 
   for (i = 0; i < PARTTABLE_MAX_LOGICAL; i++) {
     if (read (arg, sector, sizeof sector, ebr * PARTTABLE_SECTOR_SIZE) == -1)
@@ -150,6 +166,8 @@ mbr_logical (parttable_read_fn *read, void *arg, uint64_t ext, uint64_t ext_end,
       if (ebr + part.start + part.sectors > *end)
         *end = ebr + part.start + part.sectors;
       (*n)++;
+      list_partition (pt, MBR_FIRST_LOGICAL + logical++, ebr + part.start,
+                      part.sectors, PARTTABLE_SECTOR_SIZE);
     }
     if (next.type == MBR_TYPE_EMPTY)
       return 0;
@@ -193,12 +211,15 @@ probe_mbr (parttable_read_fn *read, void *arg, const unsigned char *sector,
     if (mbr_type_extended (e.type)) {
       if (extended++ > 0)
         return 0;               /* only one extended partition */
-      if (mbr_logical (read, arg, e.start, e.start + e.sectors, &end, &n, &sane)
+      if (mbr_logical (read, arg, e.start, e.start + e.sectors, &end, &n, &sane,
+                       pt)
           == -1)
         return -1;
       if (!sane)
         return 0;
     }
+    else
+      list_partition (pt, i + 1, e.start, e.sectors, PARTTABLE_SECTOR_SIZE);
   }
   if (n == 0)
     return 0;
@@ -286,12 +307,14 @@ gpt_entries (parttable_read_fn *read, void *arg, uint32_t ss,
 }
 
 /* The last sector any partition of G's array A uses, in *LAST, and how
- * many are in use, in *N; false if an entry is not inside [G's first
- * usable sector, LAST_USABLE].
+ * many are in use, in *N, each listed in PT (may be NULL; SS-byte
+ * sectors); false if an entry is not inside [G's first usable sector,
+ * LAST_USABLE].
  */
 static bool
 gpt_last_sector (const struct gpt_header *g, const unsigned char *a,
-                 uint64_t last_usable, uint64_t *last, unsigned *n)
+                 uint64_t last_usable, uint64_t *last, unsigned *n,
+                 struct parttable *pt, uint32_t ss)
 {
   static const unsigned char unused[GPT_ENTRY_TYPE_SIZE];
   uint32_t i;
@@ -310,6 +333,7 @@ gpt_last_sector (const struct gpt_header *g, const unsigned char *a,
     if (end > *last)
       *last = end;
     (*n)++;
+    list_partition (pt, i + 1, first, end - first + 1, ss);
   }
   return true;
 }
@@ -338,7 +362,8 @@ probe_gpt (parttable_read_fn *read, void *arg, uint32_t ss, uint64_t disk_size,
   /* The partitions must be inside this disk, whatever the header says of
    * its last usable sector.
    */
-  if (gpt_last_sector (&g, a, disk_sectors - 1, &last, &n)) {
+  pt->n_listed = 0;
+  if (gpt_last_sector (&g, a, disk_sectors - 1, &last, &n, pt, ss)) {
     pt->type = PARTTABLE_GPT;
     pt->sector_size = ss;
     pt->n_partitions = n;
@@ -377,8 +402,14 @@ parttable_probe (parttable_read_fn *read, void *arg, uint64_t disk_size,
     if (e.type == MBR_TYPE_GPT)
       protective = true;
   }
-  if (!protective)
-    return probe_mbr (read, arg, sector, disk_size / PARTTABLE_SECTOR_SIZE, pt);
+  if (!protective) {
+    if (probe_mbr (read, arg, sector, disk_size / PARTTABLE_SECTOR_SIZE, pt)
+        == -1)
+      return -1;
+    if (pt->type == PARTTABLE_NONE)
+      pt->n_listed = 0;         /* what a table not understood listed */
+    return 0;
+  }
   /* A GPT (a hybrid MBR is read as its GPT), or nothing understood. */
   for (i = 0; i < sizeof gpt_sizes / sizeof gpt_sizes[0]; i++) {
     if (probe_gpt (read, arg, gpt_sizes[i], disk_size, pt) == -1)
@@ -386,6 +417,8 @@ parttable_probe (parttable_read_fn *read, void *arg, uint64_t disk_size,
     if (pt->type == PARTTABLE_GPT)
       break;
   }
+  if (pt->type == PARTTABLE_NONE)
+    pt->n_listed = 0;
   return 0;
 }
 
@@ -530,7 +563,7 @@ parttable_fit_gpt (int fd, uint32_t ss, uint64_t disk_size, bool *changed)
   }
   backup_array = disk_sectors - 1 - g.array_sectors;
   last_usable = backup_array - 1;
-  if (!gpt_last_sector (&g, a, last_usable, &last, &n)) {
+  if (!gpt_last_sector (&g, a, last_usable, &last, &n, NULL, ss)) {
     error ("GPT: a partition ends past sector %" PRIu64
            ", the last usable one of a disk of %" PRIu64 " sectors",
            last_usable, disk_sectors);

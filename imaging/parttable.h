@@ -43,6 +43,17 @@ enum parttable_type {
 #define PARTTABLE_MAX_LOGICAL 128
 /* The largest GPT partition entry array read (the usual is 16 KiB). */
 #define PARTTABLE_MAX_ARRAY (1024 * 1024)
+/* The most partitions listed one by one (the others still count). */
+#define PARTTABLE_MAX_LISTED 128
+
+/* Where a partition lies on the disk, in bytes, and its number as Linux
+ * gives it (MBR: 1-4 primary, 5 up logical; GPT: its entry's, from 1).
+ */
+struct parttable_partition {
+  uint64_t start;
+  uint64_t length;
+  unsigned number;
+};
 
 struct parttable {
   enum parttable_type type;
@@ -52,6 +63,11 @@ struct parttable {
    * disk's size: the whole disk for PARTTABLE_NONE.
    */
   uint64_t needed;
+  /* The partitions that hold something (not an extended container), in
+   * table order, the first PARTTABLE_MAX_LISTED of them.
+   */
+  unsigned n_listed;
+  struct parttable_partition listed[PARTTABLE_MAX_LISTED];
 };
 
 /* Reads LEN bytes at OFFSET (inside the disk) into BUF; returns 0, or -1

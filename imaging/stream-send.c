@@ -389,7 +389,8 @@ stream_send (const struct stream_send_options *opts, char **sources,
     struct stream_disk *d = &h.disks[i];
 
     src[i] = source_open (sources[i], opts->format);
-    if (src[i] == NULL)
+    if (src[i] == NULL
+        || cli_used_blocks (opts->cli, opts->all_blocks, &src[i]) == -1)
       goto out;
     stream_disk_name (sources[i], d->name);
     if (name_taken (&h, i, d->name)) {

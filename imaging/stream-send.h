@@ -34,6 +34,7 @@ struct stream_send_options {
   const struct cli *cli;        /* the program's name, -q, -v, ... */
   const char *to;               /* the destination, as above */
   const char *format;           /* of the sources; NULL: detect */
+  bool all_blocks;              /* read every block (cli_used_blocks()) */
   const char *name;             /* the machine's; NULL: the host name */
   const char *token;            /* the receiver's; NULL: none */
   int level;                    /* zstd level, 0 for none */

@@ -14,6 +14,7 @@ enum {
   BRIDGE_OPTION,
   TYPE_OPTION,
   SOURCE_FORMAT_OPTION,
+  ALL_BLOCKS_OPTION,
 };
 
 static struct convert_options opts = { .cli.prog = "p2v-convert" };
@@ -31,7 +32,8 @@ usage (FILE *fp, int exitcode)
 "machine that libvirt boots, in one command:\n"
 "\n"
 "  1. each IMAGE is copied into a new qcow2 image (holes and all-zero\n"
-"     blocks are neither read nor written);\n"
+"     blocks are neither read nor written, nor are the free blocks of\n"
+"     ext2/3/4 and XFS and a swap area after its header);\n"
 "  2. p2v-fixup --target virt fixes the guest up in those copies: device\n"
 "     names to UUID=, an initramfs with the virtio drivers, the NIC names\n"
 "     pinned to their MACs (this takes minutes without KVM);\n"
@@ -67,6 +69,7 @@ usage (FILE *fp, int exitcode)
 "                         works, qemu otherwise)\n"
 "  --source-format raw|qcow2\n"
 "                         do not guess the IMAGEs' format from their contents\n"
+"  --all-blocks           read every block of the IMAGEs, free ones too\n"
 "  --force                replace the results of an earlier run in DIR\n"
 "  -q, --quiet            no progress\n"
 "  -v, --verbose          more detail, from every step\n"
@@ -96,6 +99,7 @@ main (int argc, char *argv[])
     { "bridge", required_argument, NULL, BRIDGE_OPTION },
     { "type", required_argument, NULL, TYPE_OPTION },
     { "source-format", required_argument, NULL, SOURCE_FORMAT_OPTION },
+    { "all-blocks", no_argument, NULL, ALL_BLOCKS_OPTION },
     { NULL, 0, NULL, 0 },
   };
   int c;
@@ -130,6 +134,9 @@ main (int argc, char *argv[])
     case SOURCE_FORMAT_OPTION:
       if (cli_parse_source_format (optarg, &opts.source_format) == -1)
         goto fail;
+      break;
+    case ALL_BLOCKS_OPTION:
+      opts.all_blocks = true;
       break;
     default:
       cli_common_option (&opts.cli, c, usage);

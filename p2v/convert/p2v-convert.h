@@ -19,6 +19,7 @@ struct convert_options {
   const char *bridge;           /* --bridge */
   const char *type;             /* --type */
   const char *source_format;    /* --source-format, or NULL: detect */
+  bool all_blocks;              /* --all-blocks */
 };
 
 /* Set by SIGINT, SIGTERM and SIGHUP: stop and remove what was made. */

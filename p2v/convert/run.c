@@ -301,7 +301,8 @@ convert_run (const struct convert_options *o)
     goto out;
   }
   for (i = 0; i < o->n_images; i++)
-    if ((r.sources[i] = source_open (o->images[i], o->source_format)) == NULL)
+    if ((r.sources[i] = source_open (o->images[i], o->source_format)) == NULL
+        || cli_used_blocks (&o->cli, o->all_blocks, &r.sources[i]) == -1)
       goto out;
   if (choose_name (&r) == -1 || plan_outputs (&r) == -1)
     goto out;

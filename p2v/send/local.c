@@ -22,7 +22,7 @@ send_to_file (const struct send_options *opts, const char *source)
     goto out;
   }
   src = source_open (source, opts->format);
-  if (src == NULL)
+  if (src == NULL || cli_used_blocks (&opts->cli, opts->all_blocks, &src) == -1)
     goto out;
   dst = qcow2_sink_create (opts->to, cli_disk_size (&opts->cli, source, src),
                            &opts->qcow2, &sopts);

@@ -21,6 +21,7 @@ enum {
   TOKEN_FILE_OPTION,
   BANDWIDTH_OPTION,
   NO_INVENTORY_OPTION,
+  ALL_BLOCKS_OPTION,
 };
 
 volatile sig_atomic_t send_interrupted;
@@ -49,6 +50,13 @@ usage (FILE *fp, int exitcode)
 "writes one qcow2 image per disk.  Only data travels: holes in a SOURCE are\n"
 "never read, all-zero blocks are never written or sent.  Every SOURCE is\n"
 "opened read-only and never written.\n"
+"\n"
+"Only what the filesystems use is read: the free blocks of ext2/3/4 and XFS\n"
+"(from their block bitmaps and free-space B-trees) and a swap area after its\n"
+"header arrive as zeros.  Partition tables, the space outside partitions,\n"
+"other filesystems, and a filesystem that is damaged or mounted read-write\n"
+"(with a warning: its copy is crash-consistent at best unless frozen) are\n"
+"read in full.\n"
 "\n"
 "Destinations:\n"
 "  OUT.qcow2              a new image, written as OUT.qcow2.part and renamed\n"
@@ -87,6 +95,7 @@ usage (FILE *fp, int exitcode)
 "                         from 512 to 2M (default 64K)\n"
 "  --source-format raw|qcow2\n"
 "                         do not guess the format of SOURCE from its contents\n"
+"  --all-blocks           read every block, free ones too\n"
 "  --force                replace OUT.qcow2, or the receiver's images, if\n"
 "                         they exist\n"
 "  --sync                 flush OUT.qcow2 to stable storage before renaming\n"
@@ -186,6 +195,7 @@ main (int argc, char *argv[])
     { "token-file", required_argument, NULL, TOKEN_FILE_OPTION },
     { "bandwidth", required_argument, NULL, BANDWIDTH_OPTION },
     { "no-inventory", no_argument, NULL, NO_INVENTORY_OPTION },
+    { "all-blocks", no_argument, NULL, ALL_BLOCKS_OPTION },
     { NULL, 0, NULL, 0 },
   };
   int c;
@@ -224,6 +234,9 @@ main (int argc, char *argv[])
       break;
     case NO_INVENTORY_OPTION:
       opts.no_inventory = true;
+      break;
+    case ALL_BLOCKS_OPTION:
+      opts.all_blocks = true;
       break;
     case BANDWIDTH_OPTION:
       if (cli_parse_bandwidth (optarg, &opts.bandwidth) == -1)

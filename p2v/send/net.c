@@ -111,6 +111,7 @@ send_to_stream (const struct send_options *opts, char **sources, size_t n)
     .cli = &opts->cli,
     .to = opts->to,
     .format = opts->format,
+    .all_blocks = opts->all_blocks,
     .name = opts->name,
     .token = opts->token,
     .bandwidth = opts->bandwidth * MB,

@@ -19,6 +19,7 @@ struct send_options {
   const char *token;            /* --token, --token-file, $P2V_TOKEN */
   double bandwidth;             /* --bandwidth, MB/s; 0: no limit */
   bool no_inventory;            /* --no-inventory */
+  bool all_blocks;              /* --all-blocks */
 };
 
 extern volatile sig_atomic_t send_interrupted;

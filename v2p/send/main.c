@@ -18,6 +18,7 @@ enum {
   TOKEN_FILE_OPTION,
   BANDWIDTH_OPTION,
   GROW_OPTION,
+  ALL_BLOCKS_OPTION,
 };
 
 /* The highest zstd level. */
@@ -43,7 +44,9 @@ usage (FILE *fp, int exitcode)
 "after p2v-fixup --target physical) to v2p-recv on a bare-metal machine,\n"
 "which writes image N onto its disk N (v2p-recv --disk).  Only data\n"
 "travels: holes in an IMAGE are never read, all-zero blocks are never\n"
-"sent.  Every IMAGE is opened read-only and never written.\n"
+"sent.  Every IMAGE is opened read-only and never written.  Only what\n"
+"its filesystems use is read: the free blocks of ext2/3/4 and XFS and a\n"
+"swap area after its header are sent as zeros (see p2v-send --help).\n"
 "\n"
 "Each image's partition table tells the receiver how much of it a smaller\n"
 "disk must hold (the end of its partitions, and for GPT of its backup\n"
@@ -83,6 +86,7 @@ usage (FILE *fp, int exitcode)
 "                         own --grow decides)\n"
 "  --source-format raw|qcow2\n"
 "                         do not guess the format of IMAGE from its contents\n"
+"  --all-blocks           read every block, free ones too\n"
 "  -q, --quiet            no progress bar\n"
 "  --machine-readable     progress and results as lines on stdout:\n"
 "                           progress NAME DONE TOTAL\n"
@@ -146,6 +150,7 @@ main (int argc, char *argv[])
     { "token-file", required_argument, NULL, TOKEN_FILE_OPTION },
     { "bandwidth", required_argument, NULL, BANDWIDTH_OPTION },
     { "grow", no_argument, NULL, GROW_OPTION },
+    { "all-blocks", no_argument, NULL, ALL_BLOCKS_OPTION },
     { NULL, 0, NULL, 0 },
   };
   int c;
@@ -181,6 +186,9 @@ main (int argc, char *argv[])
       break;
     case GROW_OPTION:
       opts.grow = true;
+      break;
+    case ALL_BLOCKS_OPTION:
+      opts.all_blocks = true;
       break;
     default:
       cli_common_option (&opts.cli, c, usage);

@@ -76,6 +76,7 @@ send_images (const struct send_options *opts, char **images, size_t n)
     .cli = &opts->cli,
     .to = opts->to,
     .format = opts->format,
+    .all_blocks = opts->all_blocks,
     .name = opts->name,
     .token = opts->token,
     .level = opts->level,

@@ -16,6 +16,7 @@ struct send_options {
   int level;                    /* --compress: zstd level, 0 for none */
   double bandwidth;             /* --bandwidth, MB/s; 0: no limit */
   bool grow;                    /* --grow: for ssh://, v2p-recv --grow */
+  bool all_blocks;              /* --all-blocks */
 };
 
 extern volatile sig_atomic_t send_interrupted;
