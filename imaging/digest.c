@@ -173,6 +173,13 @@ digest_final (struct digest *d, char hex[DIGEST_HEX_LENGTH + 1])
             (unsigned long long) h.high64, (unsigned long long) h.low64);
 }
 
+uint64_t
+digest_block_hash (const void *buf, size_t len)
+{
+  pthread_once (&choose_once, choose_block_hash);
+  return block_hash (buf, len);
+}
+
 size_t
 digest_state_size (void)
 {

@@ -35,6 +35,12 @@ void digest_zero (struct digest *d, uint64_t len);
  */
 void digest_final (struct digest *d, char hex[DIGEST_HEX_LENGTH + 1]);
 
+/* The XXH3-64 of one block (at most DIGEST_BLOCK_SIZE bytes): the hash the
+ * digest is taken over, each as 8 big-endian bytes (blockhash.h keeps them
+ * for a whole disk).  Thread safe.
+ */
+uint64_t digest_block_hash (const void *buf, size_t len);
+
 /* Saving a digest part way, to carry on in another process (a resumed
  * transfer keeps it with its checkpoint, see qcow2_sink_checkpoint).
  *

@@ -38,7 +38,7 @@ static int
 handshake (struct stream_recv *r)
 {
   unsigned char hello_hash[STREAM_MAC_SIZE], mac[STREAM_MAC_SIZE];
-  struct stream_challenge ch = { .version = STREAM_VERSION, .auth = r->auth };
+  struct stream_challenge ch = { .auth = r->auth };
   struct stream_welcome wl = { .n_disks = 0 };
   struct frame f;
   uint32_t i;
@@ -52,6 +52,12 @@ handshake (struct stream_recv *r)
   if (stream_decode_hello (&f, &r->h, hello_hash) == -1)
     return error_prefix ("%s", r->w.peer);
   r->oneway = r->h.flags & STREAM_HELLO_ONEWAY;
+  r->rounds = r->h.flags & STREAM_HELLO_ROUNDS;
+  ch.version = r->h.version;
+  if (r->rounds && !r->rounds_ok)
+    return error ("%s: machine '%s': this receiver takes no rounds "
+                  "(pre-copy)",
+                  r->w.peer, r->h.name);
 
   if (r->oneway && r->auth)
     return error ("%s: a one-way stream cannot authenticate: refused",
@@ -82,6 +88,9 @@ handshake (struct stream_recv *r)
   for (i = 0; i < r->h.n_disks; i++) {
     r->disks[i].digest = digest_new ();
     if (r->disks[i].digest == NULL)
+      return -1;
+    if (r->rounds
+        && blockhash_init (&r->disks[i].hashes, r->h.disks[i].size) == -1)
       return -1;
   }
   if (r->ops->prepare (r) == -1)
@@ -169,6 +178,8 @@ on_disk (struct stream_recv *r, const struct frame *f)
     return stream_recv_violation (r, "%s", error_message ());
   if (r->current != -1)
     return stream_recv_violation (r, "DISK before the previous disk ended");
+  if (r->rounds && !r->in_round)
+    return stream_recv_violation (r, "DISK outside a round");
   if (i >= r->h.n_disks || r->disks[i].done)
     return stream_recv_violation (r, "DISK %" PRIu32 ": no such disk, or done",
                                   i);
@@ -177,6 +188,7 @@ on_disk (struct stream_recv *r, const struct frame *f)
     return stream_recv_violation (
       r, "DISK %" PRIu32 " starts at %" PRIu64 ", not %" PRIu64, i, start,
       d->resume);
+  d->next = d->checkpointed = start;
   if (r->ops->begin (r, i) == -1)
     return -1;
   r->current = (int) i;
@@ -207,9 +219,10 @@ check_range (struct stream_recv *r, const char *what, uint32_t i, uint64_t off,
       r, "%s for disk %" PRIu32 ", which is not open", what, i);
   d = &r->disks[i];
   size = r->h.disks[i].size;
-  if (off != d->next)
+  if (d->delta ? off < d->next || off % STREAM_BLOCK_SIZE != 0 : off != d->next)
     return stream_recv_violation (
-      r, "%s at offset %" PRIu64 ", expected %" PRIu64, what, off, d->next);
+      r, "%s at offset %" PRIu64 ", expected %s%" PRIu64 "%s", what, off,
+      d->delta ? "a block from " : "", d->next, d->delta ? " on" : "");
   if (len == 0 || len > size || off > size - len)
     return stream_recv_violation (r,
                                   "%s of %" PRIu64 " bytes at %" PRIu64
@@ -223,16 +236,17 @@ check_range (struct stream_recv *r, const char *what, uint32_t i, uint64_t off,
 }
 
 static int
-after_range (struct stream_recv *r, uint32_t i, uint64_t len)
+after_range (struct stream_recv *r, uint32_t i, uint64_t off, uint64_t len)
 {
   struct stream_recv_disk *d = &r->disks[i];
 
-  d->next += len;
+  d->next = off + len;
   progress_update (&d->progress, d->next);
   /* A resume starts on a block boundary: not at the end of a disk whose
-   * size is not whole blocks.
+   * size is not whole blocks.  A delta is never resumed: the next round
+   * sends what is still missing.
    */
-  if (d->next - d->checkpointed >= r->checkpoint_bytes
+  if (!d->delta && d->next - d->checkpointed >= r->checkpoint_bytes
       && d->next % STREAM_BLOCK_SIZE == 0)
     return checkpoint (r, i);
   return 0;
@@ -279,7 +293,9 @@ on_data (struct stream_recv *r, const struct frame *f)
     r->sink_failed = true;
     return -1;
   }
-  return after_range (r, i, raw);
+  if (r->rounds)
+    blockhash_set_data (&d->hashes, off, body, raw);
+  return after_range (r, i, off, raw);
 }
 
 static int
@@ -304,7 +320,9 @@ on_zero (struct stream_recv *r, const struct frame *f)
     r->sink_failed = true;
     return -1;
   }
-  return after_range (r, i, len);
+  if (r->rounds)
+    blockhash_set_zero (&d->hashes, off, len);
+  return after_range (r, i, off, len);
 }
 
 static int
@@ -325,13 +343,17 @@ on_disk_end (struct stream_recv *r, const struct frame *f)
     return stream_recv_violation (
       r, "DISK_END for disk %" PRIu32 ", which is not open", i);
   d = &r->disks[i];
-  if (d->next != r->h.disks[i].size)
+  if (!d->delta && d->next != r->h.disks[i].size)
     return stream_recv_violation (
       r, "disk '%s' ended at %" PRIu64 " of %" PRIu64 " bytes",
       r->h.disks[i].name, d->next, r->h.disks[i].size);
   memcpy (theirs, p, DIGEST_HEX_LENGTH);
   theirs[DIGEST_HEX_LENGTH] = '\0';
-  digest_final (d->digest, mine);
+  /* With rounds, the copy's digest follows from its block hashes. */
+  if (r->rounds)
+    blockhash_digest (&d->hashes, mine);
+  else
+    digest_final (d->digest, mine);
   if (strcmp (mine, theirs) != 0)
     return stream_recv_violation (r,
                                   "disk '%s': digest mismatch: sent %.32s, "
@@ -343,9 +365,89 @@ on_disk_end (struct stream_recv *r, const struct frame *f)
   sink_free (d->sink);
   d->sink = NULL;
   d->done = true;
+  if (r->rounds) {
+    d->have_copy = true;
+    d->hashes.valid = r->h.disks[i].size;
+  }
   r->current = -1;
   if (r->ops->disk_done && r->ops->disk_done (r, i, mine) == -1)
     return -1;
+  return 0;
+}
+
+/* ROUND: what the copy of each disk holds goes back as HASHES. */
+static int
+on_round (struct stream_recv *r, const struct frame *f)
+{
+  struct stream_round rd;
+  unsigned char *buf;
+  uint32_t i;
+  int ret = 0;
+
+  if (!r->rounds)
+    return stream_recv_violation (r, "unexpected frame type %u", f->type);
+  if (r->in_round || r->final_done)
+    return stream_recv_violation (r,
+                                  "ROUND inside a round or after the "
+                                  "final one");
+  if (stream_decode_round (f, r->rounds_done + 1, &rd) == -1)
+    return stream_recv_violation (r, "%s", error_message ());
+  buf = malloc (WIRE_MAX_PAYLOAD);
+  if (buf == NULL)
+    return error ("out of memory");
+  for (i = 0; i < r->h.n_disks && ret == 0; i++) {
+    struct stream_recv_disk *d = &r->disks[i];
+
+    d->done = false;
+    d->delta = d->have_copy;
+    /* The WELCOME's resume points hold for the first round only. */
+    if (r->rounds_done > 0 || d->delta)
+      d->resume = 0;
+    ret = stream_send_hashes (&r->w, i, d->have_copy ? &d->hashes : NULL, buf);
+  }
+  free (buf);
+  r->in_round = true;
+  r->round_final = rd.flags & STREAM_ROUND_FINAL;
+  return ret;
+}
+
+static int
+on_round_end (struct stream_recv *r, const struct frame *f)
+{
+  uint32_t i;
+
+  if (!r->rounds || !r->in_round)
+    return stream_recv_violation (r, "ROUND_END outside a round");
+  if (stream_decode_round_number (f, STREAM_ROUND_END, r->rounds_done + 1)
+      == -1)
+    return stream_recv_violation (r, "%s", error_message ());
+  for (i = 0; i < r->h.n_disks; i++)
+    if (!r->disks[i].done)
+      return stream_recv_violation (r, "ROUND_END before disk '%s' was sent",
+                                    r->h.disks[i].name);
+  if (r->ops->round_end (r, r->rounds_done + 1, r->round_final) == -1)
+    return -1;
+  r->in_round = false;
+  r->rounds_done++;
+  r->final_done = r->round_final;
+  return stream_send_round_number (&r->w, STREAM_ROUND_DONE, r->rounds_done);
+}
+
+static int
+on_figures (struct stream_recv *r, const struct frame *f)
+{
+  if (!r->rounds || r->in_round || r->figures)
+    return stream_recv_violation (r, "FIGURES out of place");
+  r->figures = malloc (sizeof *r->figures);
+  if (r->figures == NULL)
+    return error ("out of memory");
+  if (stream_decode_figures (f, r->figures) == -1)
+    return stream_recv_violation (r, "%s", error_message ());
+  if (r->figures->rounds != r->rounds_done
+      || !(r->figures->flags & STREAM_ROUND_FINAL) != !r->final_done)
+    return stream_recv_violation (
+      r, "FIGURES of %" PRIu32 " rounds, %" PRIu32 " were sent",
+      r->figures->rounds, r->rounds_done);
   return 0;
 }
 
@@ -354,6 +456,12 @@ on_end (struct stream_recv *r)
 {
   uint32_t i;
 
+  if (r->rounds) {
+    if (r->in_round || r->rounds_done == 0)
+      return stream_recv_violation (
+        r, "END %s", r->in_round ? "inside a round" : "before any round");
+    return r->ops->end ? r->ops->end (r) : 0;
+  }
   for (i = 0; i < r->h.n_disks; i++)
     if (!r->disks[i].done)
       return stream_recv_violation (r, "END before disk '%s' was sent",
@@ -392,6 +500,15 @@ receive_frames (struct stream_recv *r)
     case STREAM_DISK_END:
       ret = on_disk_end (r, &f);
       break;
+    case STREAM_ROUND:
+      ret = on_round (r, &f);
+      break;
+    case STREAM_ROUND_END:
+      ret = on_round_end (r, &f);
+      break;
+    case STREAM_FIGURES:
+      ret = on_figures (r, &f);
+      break;
     case STREAM_END:
       return on_end (r);
     case STREAM_ERROR:
@@ -416,6 +533,8 @@ checkpoint_at_break (struct stream_recv *r)
   if (r->current == -1 || r->lied || r->sink_failed)
     return;
   d = &r->disks[r->current];
+  if (d->delta)
+    return;
   if (d->next > d->checkpointed && d->next % STREAM_BLOCK_SIZE == 0) {
     /* The session's error stays the one recorded. */
     snprintf (saved, sizeof saved, "%s", error_message ());
@@ -470,7 +589,10 @@ stream_recv_close (struct stream_recv *r, bool failed)
   for (i = 0; i < STREAM_MAX_DISKS; i++) {
     digest_free (r->disks[i].digest);
     r->disks[i].digest = NULL;
+    blockhash_free (&r->disks[i].hashes);
   }
+  free (r->figures);
+  r->figures = NULL;
   ZSTD_freeDCtx (r->dctx);
   r->dctx = NULL;
   free (r->buf);

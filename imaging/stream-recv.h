@@ -40,6 +40,7 @@
 #include "digest.h"
 #include "progress.h"
 #include "sink.h"
+#include "stream-rounds.h"
 #include "stream.h"
 
 /* Seconds a read or write on a connection may stall: before and after the
@@ -66,6 +67,12 @@ struct stream_recv_ops {
   int (*disk_done) (struct stream_recv *r, uint32_t i, const char *digest);
   /* May be NULL.  0 or -1. */
   int (*end) (struct stream_recv *r);
+  /* Rounds (stream-rounds.h): required when the owner takes them
+   * (r->rounds_ok).  Every disk of round NUMBER is in: make it durable
+   * (the sender hears ROUND_DONE after this), and with FINAL, complete.
+   * 0 or -1.
+   */
+  int (*round_end) (struct stream_recv *r, uint32_t number, bool final);
 };
 
 struct stream_recv_disk {
@@ -84,6 +91,16 @@ struct stream_recv_disk {
   struct progress progress;
   char label[2 * STREAM_MAX_NAME + 2];  /* MACHINE-DISK */
   bool done;
+  /* Rounds only.  HASHES: what the copy holds, set up by the engine
+   * (every block zero) before prepare(), which loads them and sets
+   * HAVE_COPY when there is a complete copy (and, for a resume, the
+   * hashes of [0, resume)); the engine keeps them up to date.  DELTA:
+   * this round sends the disk as a delta (the owner's begin() opens a
+   * sink that takes one, qcow2-patch.h).
+   */
+  struct blockhash hashes;
+  bool have_copy;
+  bool delta;
 };
 
 struct stream_recv {
@@ -99,6 +116,7 @@ struct stream_recv {
    * it), the session fails with "interrupted" at the next signal.
    */
   const volatile sig_atomic_t *cancel;
+  bool rounds_ok;               /* take a sender's rounds (pre-copy) */
 
   /* Set by the engine. */
   struct wire w;
@@ -108,10 +126,16 @@ struct stream_recv {
   bool lied;                    /* a protocol violation: discard outputs */
   bool sink_failed;             /* writing failed: no checkpoint after it */
   bool told_peer;               /* the sender was sent the error */
+  bool rounds;                  /* the sender sends rounds */
+  uint32_t rounds_done;         /* in this session */
+  bool final_done;              /* the final round is done */
+  struct stream_figures *figures;       /* the sender's, or NULL */
 
   /* Private. */
   int current;                  /* the disk being received, or -1 */
   bool had_inventory;
+  bool in_round;
+  bool round_final;
   unsigned char *buf;           /* a decompressed DATA body */
   void *dctx;                   /* ZSTD_DCtx */
 };

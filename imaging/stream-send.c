@@ -18,6 +18,7 @@
 #include "copy.h"
 #include "error.h"
 #include "parttable.h"
+#include "precopy.h"
 #include "progress.h"
 #include "qcow2.h"
 #include "stream-sink.h"
@@ -294,6 +295,10 @@ handshake (struct wire *w, const struct connection *c,
     return -1;
   if (stream_decode_challenge (&f, &ch) == -1)
     return error_prefix ("%s", c->peer);
+  if (ch.version != h->version)
+    return error ("%s: the receiver answers in protocol version %" PRIu32
+                  ", not %" PRIu32 " (an older p2vkit?)",
+                  c->peer, ch.version, h->version);
   if (ch.auth) {
     if (opts->token == NULL)
       return error ("%s: the receiver wants a token: give --token or "
@@ -317,10 +322,11 @@ handshake (struct wire *w, const struct connection *c,
   return 0;
 }
 
-static int
-send_disk (struct wire *w, const struct stream_send_options *opts,
-           struct source *src, uint32_t index, const struct stream_disk *d,
-           uint64_t resume, struct stream_sink_stats *stats)
+int
+stream_send_disk (struct wire *w, const struct stream_send_options *opts,
+                  struct source *src, uint32_t index,
+                  const struct stream_disk *d, uint64_t resume,
+                  struct stream_sink_stats *stats)
 {
   struct copy_options copts = {
     .cancel = opts->cancel,
@@ -417,6 +423,10 @@ stream_send (const struct stream_send_options *opts, char **sources,
   }
   h.n_disks = n_sources;
   h.flags |= STREAM_HELLO_EXTENT;
+  if (opts->precopy && precopy_wanted (opts->precopy)) {
+    h.version = STREAM_VERSION_ROUNDS;
+    h.flags |= STREAM_HELLO_ROUNDS;
+  }
   stream_nonce (h.nonce);
 
   if (strcmp (opts->to, "-") == 0) {
@@ -450,10 +460,16 @@ stream_send (const struct stream_send_options *opts, char **sources,
   if (opts->before_disks
       && opts->before_disks (&w, src, n_sources, opts->arg) == -1)
     goto out;
-  for (i = 0; i < h.n_disks; i++)
-    if (send_disk (&w, opts, src[i], i, &h.disks[i], wl.resume[i], &stats)
-        == -1)
+  if (h.flags & STREAM_HELLO_ROUNDS) {
+    if (precopy_run (&w, opts, src, sources, &h, wl.resume, &stats) == -1)
       goto out;
+  }
+  else
+    for (i = 0; i < h.n_disks; i++)
+      if (stream_send_disk (&w, opts, src[i], i, &h.disks[i], wl.resume[i],
+                            &stats)
+          == -1)
+        goto out;
   if (wire_send (&w, STREAM_END, 0, NULL, 0) == -1)
     goto out;
 

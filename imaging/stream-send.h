@@ -53,7 +53,12 @@ struct stream_send_options {
   int (*before_disks) (struct wire *w, struct source *const *src, size_t n,
                        void *arg);
   void *arg;                    /* for the two above */
+  /* NULL, or its precopy or resync set: send in rounds (precopy.h). */
+  const struct precopy_options *precopy;
 };
+
+struct precopy_options;
+struct stream_sink_stats;
 
 /* A disk name for the receiver from a source's PATH: its last component
  * without a .raw, .img or .qcow2 ending, with anything a file name should
@@ -63,6 +68,15 @@ void stream_disk_name (const char *path, char name[STREAM_MAX_NAME + 1]);
 
 /* Is TO one of the destinations above (checked no further)? */
 bool stream_send_dest_ok (const char *to);
+
+/* Send disk INDEX of the HELLO, D, from SRC, all of it from RESUME on,
+ * as one DISK ... DISK_END, adding to STATS.  Returns 0, or -1 with an
+ * error recorded.
+ */
+int stream_send_disk (struct wire *w, const struct stream_send_options *opts,
+                      struct source *src, uint32_t index,
+                      const struct stream_disk *d, uint64_t resume,
+                      struct stream_sink_stats *stats);
 
 /* Stream the N SOURCES as OPTS say.  Returns 0 once the receiver has said
  * it is done (or, one-way, once everything is sent), or -1 with an error

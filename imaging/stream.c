@@ -84,13 +84,19 @@ stream_decode_hello (const struct frame *f, struct stream_hello *h,
   memset (h, 0, sizeof *h);
   rbuf_init (&b, f->payload, f->len, "HELLO");
   h->version = rbuf_u32 (&b);
-  if (!b.failed && h->version != STREAM_VERSION)
+  if (!b.failed
+      && (h->version < STREAM_VERSION || h->version > STREAM_VERSION_MAX))
     return error ("stream: sender speaks protocol version %" PRIu32
-                  ", this receiver version %d",
-                  h->version, STREAM_VERSION);
+                  ", this receiver versions %d to %d",
+                  h->version, STREAM_VERSION, STREAM_VERSION_MAX);
   h->flags = rbuf_u32 (&b);
   if (h->flags & ~(uint32_t) STREAM_HELLO_FLAGS)
     return error ("stream: HELLO: unknown flags 0x%" PRIx32, h->flags);
+  if ((h->flags & STREAM_HELLO_ROUNDS)
+      && (h->version < STREAM_VERSION_ROUNDS
+          || (h->flags & STREAM_HELLO_ONEWAY)))
+    return error ("stream: HELLO: rounds need version %d and answers",
+                  STREAM_VERSION_ROUNDS);
   rbuf_str (&b, h->name, STREAM_MAX_NAME);
   h->n_disks = rbuf_u32 (&b);
   if (b.failed)
@@ -176,10 +182,10 @@ stream_decode_challenge (const struct frame *f, struct stream_challenge *c)
   p = rbuf_bytes (&b, STREAM_NONCE_SIZE);
   if (rbuf_done (&b) == -1)
     return -1;
-  if (c->version != STREAM_VERSION)
+  if (c->version < STREAM_VERSION || c->version > STREAM_VERSION_MAX)
     return error ("stream: receiver speaks protocol version %" PRIu32
-                  ", this sender version %d",
-                  c->version, STREAM_VERSION);
+                  ", this sender versions %d to %d",
+                  c->version, STREAM_VERSION, STREAM_VERSION_MAX);
   if (auth > 1)
     return error ("stream: CHALLENGE: bad authentication flag");
   c->auth = auth;

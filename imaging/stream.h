@@ -54,6 +54,11 @@
 #include "wire.h"
 
 #define STREAM_VERSION 1
+/* Version 2 adds rounds (pre-copy, stream-rounds.h); a receiver speaks
+ * both, a sender the lowest that does what it needs.
+ */
+#define STREAM_VERSION_ROUNDS 2
+#define STREAM_VERSION_MAX STREAM_VERSION_ROUNDS
 
 enum stream_type {
   STREAM_HELLO = 1,
@@ -68,6 +73,12 @@ enum stream_type {
   STREAM_END = 10,
   STREAM_DONE = 11,
   STREAM_ERROR = 12,
+  /* Version 2, with STREAM_HELLO_ROUNDS (stream-rounds.h). */
+  STREAM_ROUND = 13,
+  STREAM_HASHES = 14,
+  STREAM_ROUND_END = 15,
+  STREAM_ROUND_DONE = 16,
+  STREAM_FIGURES = 17,
 };
 
 #define STREAM_MAX_DISKS 64
@@ -99,7 +110,9 @@ struct stream_disk {
 
 #define STREAM_HELLO_ONEWAY 0x1
 #define STREAM_HELLO_EXTENT 0x2
-#define STREAM_HELLO_FLAGS (STREAM_HELLO_ONEWAY | STREAM_HELLO_EXTENT)
+#define STREAM_HELLO_ROUNDS 0x4   /* version 2: see stream-rounds.h */
+#define STREAM_HELLO_FLAGS                                                     \
+  (STREAM_HELLO_ONEWAY | STREAM_HELLO_EXTENT | STREAM_HELLO_ROUNDS)
 
 struct stream_hello {
   uint32_t version;

@@ -8,6 +8,7 @@
  * digest does not match loses its partial output; one whose connection
  * merely broke keeps it for the resume.
  */
+#include "session.h"
 #include "recv.h"
 
 #include <errno.h>
@@ -32,16 +33,6 @@
 /* Waiting for the machine's lock: 100 ms at a time, for 30 s. */
 #define RECV_LOCK_WAIT_US 100000
 #define RECV_LOCK_TRIES 300
-
-/* What p2v-recv keeps for a session, beside the engine's. */
-struct session {
-  const struct recv_options *opts;
-  char *paths[STREAM_MAX_DISKS];        /* OUT/NAME/NAME-DISK.qcow2 */
-  int lock_fd;
-  char *dir;                            /* OUT/NAME */
-  char *inventory;                      /* the validated XML, or NULL */
-  size_t inventory_len;
-};
 
 /* The output directory OUT/NAME, created if needed (never through a
  * symbolic link), locked against a second sender of the same name.
@@ -113,6 +104,9 @@ prepare_disks (struct stream_recv *r)
       error ("out of memory");
       goto out;
     }
+    /* With rounds, an earlier copy is the one to bring up to date. */
+    if (r->rounds)
+      continue;
     if (!s->opts->cli.force && stat (s->paths[i], &st) == 0) {
       error ("%s: already exists (the receiver needs --force to replace it)",
              s->paths[i]);
@@ -152,9 +146,9 @@ on_prepare (struct stream_recv *r)
 {
   struct session *s = r->data;
 
-  if (open_machine_dir (s, r->h.name) == -1)
+  if (open_machine_dir (s, r->h.name) == -1 || prepare_disks (r) == -1)
     return -1;
-  return prepare_disks (r);
+  return r->rounds ? rounds_prepare (r, s) : 0;
 }
 
 static int
@@ -172,6 +166,8 @@ on_checkpoint (struct stream_recv *r, uint32_t i)
   digest_save (r->disks[i].digest, extra);
   ret = qcow2_sink_checkpoint (r->disks[i].sink, extra, n);
   free (extra);
+  if (ret == 0 && r->rounds)
+    ret = rounds_checkpoint (r, r->data, i);
   return ret;
 }
 
@@ -196,6 +192,8 @@ on_begin (struct stream_recv *r, uint32_t i)
   struct session *s = r->data;
   struct sink_options sopts = { .force = s->opts->cli.force };
 
+  if (r->rounds)
+    return rounds_begin (r, s, i);
   if (r->disks[i].sink == NULL) {
     r->disks[i].sink
       = qcow2_sink_create (s->paths[i], r->h.disks[i].size, NULL, &sopts);
@@ -230,6 +228,8 @@ on_end (struct stream_recv *r)
   char *path = NULL, *final = NULL, *tmp = NULL;
   int fd = -1, ret = -1;
 
+  if (r->rounds && rounds_inventory (r, s) == -1)
+    return -1;
   if (s->inventory == NULL)
     return 0;
   if (asprintf (&path, "%s/inventory.xml", s->dir) == -1) {
@@ -266,6 +266,7 @@ static const struct stream_recv_ops recv_ops = {
   .checkpoint = on_checkpoint,
   .disk_done = on_disk_done,
   .end = on_end,
+  .round_end = rounds_round_end,
 };
 
 /* --convert: the fixup and the domain XML for what arrived, as
@@ -334,6 +335,7 @@ recv_session (const struct recv_options *opts, int rfd, int wfd,
     /* Several senders may be at work: no bars, only lines for scripts. */
     .progress_mode
     = opts->cli.machine_readable ? PROGRESS_MACHINE : PROGRESS_NONE,
+    .rounds_ok = true,
   };
   uint32_t i;
   int ret = -1;
@@ -344,12 +346,21 @@ recv_session (const struct recv_options *opts, int rfd, int wfd,
   if (opts->stdio ? opts->cli.verbose : !opts->cli.quiet)
     fprintf (stderr, "%s: machine '%s': %" PRIu32 " disk(s) in %s\n",
              opts->cli.prog, r.h.name, r.h.n_disks, s.dir);
-  /* Still under the machine's lock: no sender writes it meanwhile. */
-  if (opts->convert && convert_machine (&s, r.h.name, r.h.n_disks) == -1)
+  /* Still under the machine's lock: no sender writes it meanwhile.  A
+   * pre-copy without its final round is no machine yet.
+   */
+  if (opts->convert && r.rounds && !r.final_done)
+    fprintf (stderr,
+             "%s: machine '%s': not converted: the copies are a pre-copy "
+             "(p2v-send --resync finishes them)\n",
+             opts->cli.prog, r.h.name);
+  else if (opts->convert && convert_machine (&s, r.h.name, r.h.n_disks) == -1)
     goto out;
   ret = 0;
 
 out:
+  if (r.rounds)
+    rounds_after (&r, &s);
   stream_recv_close (&r, ret == -1);
   *told_peer = r.told_peer;
   for (i = 0; i < STREAM_MAX_DISKS; i++) {
@@ -364,6 +375,8 @@ out:
       sink_free (k);
     }
     free (s.paths[i]);
+    free (s.work[i]);
+    free (s.store[i]);
   }
   if (s.lock_fd >= 0) {
     /* A liar leaves nothing: not even an empty directory for itself. */

@@ -87,6 +87,7 @@ usage (FILE *fp, int exitcode)
 "                         by default, or none.  For an image: compressed\n"
 "                         clusters, none by default\n"
 "  --bandwidth MB/s       send at most this many megabytes a second\n"
+PRECOPY_HELP
 "  --no-inventory         send no hardware inventory of this machine: the\n"
 "                         SOURCEs are images of another machine, whose\n"
 "                         hardware this one is not (p2v-recv --convert then\n"
@@ -195,14 +196,21 @@ main (int argc, char *argv[])
     { "token-file", required_argument, NULL, TOKEN_FILE_OPTION },
     { "bandwidth", required_argument, NULL, BANDWIDTH_OPTION },
     { "no-inventory", no_argument, NULL, NO_INVENTORY_OPTION },
+    PRECOPY_LONG_OPTIONS,
     { "all-blocks", no_argument, NULL, ALL_BLOCKS_OPTION },
     { NULL, 0, NULL, 0 },
   };
-  int c;
+  int c, pr;
 
+  precopy_defaults (&opts.precopy);
   while (
     (c = getopt_long (argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL))
     != -1) {
+    if ((pr = precopy_option (&opts.precopy, c, optarg)) != 0) {
+      if (pr == -1)
+        goto fail;
+      continue;
+    }
     switch (c) {
     case TO_OPTION:
       opts.to = optarg;
@@ -258,6 +266,8 @@ main (int argc, char *argv[])
   if (opts.token == NULL)
     opts.token = getenv ("P2V_TOKEN");
 
+  if (precopy_check (&opts.precopy, opts.to) == -1)
+    goto fail;
   cli_catch_signals (&send_interrupted);
   if (ends_with (opts.to, ".qcow2")) {
     if (argc - optind != 1) {

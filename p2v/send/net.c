@@ -119,6 +119,7 @@ send_to_stream (const struct send_options *opts, char **sources, size_t n)
     .remote_command = remote_command,
     .before_disks = before_disks,
     .arg = (void *) opts,
+    .precopy = &opts->precopy,
   };
 
   if (opts->qcow2.compression != QCOW2_COMPRESS_NONE)

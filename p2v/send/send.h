@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "cli.h"
+#include "precopy.h"
 #include "qcow2.h"
 #include "sink.h"
 #include "source.h"
@@ -19,6 +20,7 @@ struct send_options {
   const char *token;            /* --token, --token-file, $P2V_TOKEN */
   double bandwidth;             /* --bandwidth, MB/s; 0: no limit */
   bool no_inventory;            /* --no-inventory */
+  struct precopy_options precopy;       /* --precopy, --resync, ... */
   bool all_blocks;              /* --all-blocks */
 };
 
