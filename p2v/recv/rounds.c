@@ -277,7 +277,7 @@ rounds_inventory (struct stream_recv *r, struct session *s)
              "\"/>\n",
              i + 1, fg->round[i].data, fg->round[i].wire,
              fg->round[i].ms / MS_PER_SECOND, fg->round[i].ms % MS_PER_SECOND);
-  fprintf (fp, "%s", end);
+  fprintf (fp, "  </migration>\n%s", end);
   if (fclose (fp) != 0) {
     free (xml);
     return error ("out of memory");
