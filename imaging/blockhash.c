@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,29 @@ blockhash_count (uint64_t size)
   return (size + BLOCKHASH_BLOCK_SIZE - 1) / BLOCKHASH_BLOCK_SIZE;
 }
 
-/* The hash of a zero block of a whole block, and of the short last one. */
+static uint64_t whole_zero_hash;
+static pthread_once_t whole_zero_once = PTHREAD_ONCE_INIT;
+
+static void
+compute_whole_zero_hash (void)
+{
+  static const unsigned char zeros[BLOCKHASH_BLOCK_SIZE];
+
+  whole_zero_hash = digest_block_hash (zeros, BLOCKHASH_BLOCK_SIZE);
+}
+
+/* The hash of LEN zero bytes: a whole block's is computed once (a disk
+ * has millions of them), a short last block's each time.
+ */
 static uint64_t
 zero_hash (size_t len)
 {
-  static unsigned char zeros[BLOCKHASH_BLOCK_SIZE];
+  static const unsigned char zeros[BLOCKHASH_BLOCK_SIZE];
 
+  if (len == BLOCKHASH_BLOCK_SIZE) {
+    pthread_once (&whole_zero_once, compute_whole_zero_hash);
+    return whole_zero_hash;
+  }
   return digest_block_hash (zeros, len);
 }
 

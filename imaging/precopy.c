@@ -199,8 +199,10 @@ send_delta (struct wire *w, const struct stream_send_options *opts,
   struct run run = { .len = 0 };
   unsigned char *buf = NULL;
   struct progress progress;
+  const unsigned char *data;
+  const void *map = NULL;
   struct sink *k = NULL;
-  uint64_t off = 0;
+  uint64_t off = 0, len = 0;
   struct extent e;
   int ret = -1;
 
@@ -220,8 +222,9 @@ send_delta (struct wire *w, const struct stream_send_options *opts,
   }
   progress_start (&progress, cli_progress_mode (opts->cli), d->name, d->size);
   while (off < d->size) {
-    uint64_t len = d->size - off < SCAN_CHUNK ? d->size - off : SCAN_CHUNK;
     uint64_t end, b;
+
+    len = d->size - off < SCAN_CHUNK ? d->size - off : SCAN_CHUNK;
 
     if (opts->cancel && *opts->cancel) {
       error ("interrupted");
@@ -257,33 +260,49 @@ send_delta (struct wire *w, const struct stream_send_options *opts,
       progress_update (&progress, off);
       continue;
     }
-    /* The run of data in BUF must go before BUF is read into again. */
-    if (run.data && flush_run (k, &run) == -1)
-      goto out;
-    if (off + len > src->size) {
+    /* A file's page cache is read in place; anything else into BUF. */
+    data = buf;
+    map = NULL;
+    if (off + len <= src->size && src->ops->map) {
+      int r = src->ops->map (src, off, len, &map);
+
+      if (r == -1)
+        goto out;
+      if (r == 1)
+        data = map;
+      else
+        map = NULL;
+    }
+    if (map == NULL && off + len > src->size) {
       memset (buf, 0, len);
       if (src->size > off
           && src->ops->pread (src, buf, src->size - off, off) == -1)
         goto out;
     }
-    else if (src->ops->pread (src, buf, len, off) == -1)
+    else if (map == NULL && src->ops->pread (src, buf, len, off) == -1)
       goto out;
-    blockhash_set_data (&mine, off, buf, len);
+    blockhash_set_data (&mine, off, data, len);
     for (b = off / BLOCKHASH_BLOCK_SIZE; b < blockhash_count (off + len); b++) {
       uint64_t boff = b * BLOCKHASH_BLOCK_SIZE;
       size_t blen = (size_t) (off + len - boff) < BLOCKHASH_BLOCK_SIZE
         ? (size_t) (off + len - boff)
         : BLOCKHASH_BLOCK_SIZE;
-      const unsigned char *p = buf + (boff - off);
+      const unsigned char *p = data + (boff - off);
       bool zero;
 
       if (theirs->h[b] == mine.h[b])
         continue;
       zero = mine.h[b] == blockhash_zero (&mine, b) && is_zero (p, blen);
       if (add_block (k, &run, !zero, boff, blen, zero ? NULL : p) == -1)
-        goto out;
+        goto unmap;
       *changed += blen;
     }
+    /* The run of data points into DATA: it goes before DATA does. */
+    if (run.data && flush_run (k, &run) == -1)
+      goto unmap;
+    if (map)
+      src->ops->unmap (src, off, len, map);
+    map = NULL;
     off += len;
     progress_update (&progress, off);
   }
@@ -303,7 +322,11 @@ send_delta (struct wire *w, const struct stream_send_options *opts,
     fflush (stdout);
   }
   ret = 0;
+  goto out;
 
+unmap:
+  if (map)
+    src->ops->unmap (src, off, len, map);
 out:
   sink_free (k);
   free (buf);

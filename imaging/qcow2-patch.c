@@ -43,6 +43,7 @@ struct qcow2_patch {
 
   uint64_t next_free;           /* the first cluster past the file */
   unsigned char *cluster;       /* scratch: one cluster */
+  unsigned char *rcblock;       /* scratch: a new refcount block */
 };
 
 static int
@@ -107,12 +108,13 @@ fail:
   return NULL;
 }
 
-/* A host cluster for new data: the next past the file, counted in its
- * window's refcount block (made first where the window has none).
- * Returns the cluster's byte offset, or 0 with an error recorded.
+/* A host cluster for new data: the next past the file, filled with
+ * CONTENT (a whole cluster) and then counted in its window's refcount
+ * block (made first where the window has none).  Returns the cluster's
+ * byte offset, or 0 with an error recorded.
  */
 static uint64_t
-alloc_cluster (struct qcow2_patch *q)
+alloc_cluster (struct qcow2_patch *q, const unsigned char *content)
 {
   unsigned char rc[PATCH_REFCOUNT_BYTES];
 
@@ -127,9 +129,9 @@ alloc_cluster (struct qcow2_patch *q)
     }
     if (q->rct[w] == 0) {
       /* The window's block, counting itself, in its first free cluster. */
-      memset (q->cluster, 0, q->cluster_size);
-      be16_put (q->cluster + PATCH_REFCOUNT_BYTES * slot, 1);
-      if (write_at (q, q->cluster, q->cluster_size, c << q->cluster_bits) == -1
+      memset (q->rcblock, 0, q->cluster_size);
+      be16_put (q->rcblock + PATCH_REFCOUNT_BYTES * slot, 1);
+      if (write_at (q, q->rcblock, q->cluster_size, c << q->cluster_bits) == -1
           || write_entry (q, q->rct_offset + 8 * w, c << q->cluster_bits) == -1)
         return 0;
       q->rct[w] = c << q->cluster_bits;
@@ -144,12 +146,9 @@ alloc_cluster (struct qcow2_patch *q)
       return 0;
     }
     be16_put (rc, 1);
-    if (ftruncate (q->fd, (c + 1) << q->cluster_bits) == -1) {
-      error_errno (errno, "%s: extend", q->k.name);
-      return 0;
-    }
-    if (write_at (q, rc, sizeof rc, q->rct[w] + PATCH_REFCOUNT_BYTES * slot)
-        == -1)
+    if (write_at (q, content, q->cluster_size, c << q->cluster_bits) == -1
+        || write_at (q, rc, sizeof rc, q->rct[w] + PATCH_REFCOUNT_BYTES * slot)
+          == -1)
       return 0;
     q->next_free = c + 1;
     return c << q->cluster_bits;
@@ -176,11 +175,9 @@ load_l2 (struct qcow2_patch *q, uint64_t i, bool create)
   if (off == 0) {
     if (!create)
       return 0;
-    off = alloc_cluster (q);
-    if (off == 0)
-      return -1;
     memset (q->cluster, 0, q->cluster_size);
-    if (write_at (q, q->cluster, q->cluster_size, off) == -1
+    off = alloc_cluster (q, q->cluster);
+    if (off == 0
         || write_entry (q, q->l1_offset + 8 * i, off | QCOW2_OFLAG_COPIED)
           == -1)
       return -1;
@@ -229,11 +226,13 @@ patch_cluster (struct qcow2_patch *q, uint64_t gc, uint64_t in, size_t n,
     /* Reads as zeros now: zeros change nothing; data fills a cluster. */
     if (data == NULL)
       return 0;
-    if (host == 0 && (host = alloc_cluster (q)) == 0)
-      return -1;
     memset (q->cluster, 0, q->cluster_size);
     memcpy (q->cluster + in, data, n);
-    if (write_at (q, q->cluster, q->cluster_size, host) == -1
+    if (host == 0)
+      host = alloc_cluster (q, q->cluster);
+    else if (write_at (q, q->cluster, q->cluster_size, host) == -1)
+      host = 0;
+    if (host == 0
         || write_entry (q, q->l2_offset + 8 * j, host | QCOW2_OFLAG_COPIED)
           == -1)
       return -1;
@@ -307,6 +306,7 @@ patch_free (struct sink *k)
   free (q->l2);
   free (q->rct);
   free (q->cluster);
+  free (q->rcblock);
   free (q->k.name);
   free (q);
 }
@@ -421,7 +421,8 @@ qcow2_patch_open (const char *path, uint64_t size)
   q->k.block_size = q->cluster_size;
   q->l2 = malloc (q->l2_entries * sizeof *q->l2);
   q->cluster = malloc (q->cluster_size);
-  if (q->l2 == NULL || q->cluster == NULL) {
+  q->rcblock = malloc (q->cluster_size);
+  if (q->l2 == NULL || q->cluster == NULL || q->rcblock == NULL) {
     error ("%s: out of memory", path);
     goto fail;
   }
