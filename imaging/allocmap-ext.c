@@ -197,13 +197,12 @@ allocmap_ext (struct source *src, uint64_t start, uint64_t length,
     fs = NULL;
     goto out;
   }
-  *type = ext2fs_has_feature_journal (fs->super) ? "ext3/4" : "ext2";
   if (ext2fs_has_feature_extents (fs->super)
       || ext2fs_has_feature_64bit (fs->super)
       || ext2fs_has_feature_flex_bg (fs->super))
     *type = "ext4";
-  else if (ext2fs_has_feature_journal (fs->super))
-    *type = "ext3";
+  else
+    *type = ext2fs_has_feature_journal (fs->super) ? "ext3" : "ext2";
 
   bs = fs->blocksize;
   if (ext2fs_blocks_count (fs->super) > length / bs) {
@@ -221,6 +220,11 @@ allocmap_ext (struct source *src, uint64_t start, uint64_t length,
   }
   if (fs->super->s_state & EXT2_ERROR_FS) {
     error ("it is marked as having errors (run e2fsck)");
+    goto out;
+  }
+  /* Without a journal, a crash leaves the bitmaps as they were. */
+  if (!(fs->super->s_state & EXT2_VALID_FS)) {
+    error ("it was not cleanly unmounted (run e2fsck)");
     goto out;
   }
   err = ext2fs_read_block_bitmap (fs);

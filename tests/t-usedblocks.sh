@@ -9,7 +9,9 @@
 # the same files, the swap area keeps its UUID and label and swapon takes
 # it, the unknown partition and everything outside partitions are
 # identical, and the free blocks are zeros.  The stream (p2v-send --to -
-# into p2v-recv --stdio) carries the same disk.  A damaged block bitmap,
+# into p2v-recv --stdio) carries the same disk, and so does v2p-send from
+# a qcow2 image of it onto a disk; a GPT's partitions are mapped alike.
+# A damaged block bitmap,
 # ext4 superblock or XFS AGF makes that filesystem read in full with one
 # warning each; so does an ext4 mounted read-write (a crash-consistency
 # warning); one mounted read-only is still mapped.  The source is never
@@ -132,6 +134,31 @@ $VG p2v-send disk.img --to - --name m --no-inventory -q |
   $VG p2v-recv --stdio --out recv -q
 qemu-img compare -q recv/m/m-disk.qcow2 used.qcow2 ||
   fail "the streamed disk differs"
+
+# v2p-send from a qcow2 image of the disk onto a disk: the same disk.
+qemu-img convert -O qcow2 disk.img disk.qcow2
+truncate -s 640M metal.img
+metal=$(new_loop metal.img)
+$VG v2p-send disk.qcow2 --to - -q | $VG v2p-recv --stdio --disk "$metal" -q
+cmp metal.img used.img || fail "v2p-send wrote another disk"
+_detach_scratch_loops
+rm disk.qcow2 metal.img
+
+# A GPT: its partitions are mapped too.
+truncate -s 100M gpt.img
+sfdisk -q gpt.img <<EOF
+label: gpt
+,8M
+,64M
+EOF
+mkfs.ext4 -q -E nodiscard -d tree "$(part_loop gpt.img 2)"
+$VG p2v-send gpt.img --to gpt.qcow2 -q -v 2>gpt.err
+grep -q "gpt.img: partition 2 (ext4): .* of 64.0 MiB used" gpt.err ||
+  { cat gpt.err; fail "no note for the ext4 of the GPT"; }
+qemu-img convert -O raw gpt.qcow2 gpt-copy.img
+e2fsck -fn "$(part_loop gpt-copy.img 2)" >fsck.out 2>&1 ||
+  { cat fsck.out; fail "e2fsck of the GPT's ext4 copy"; }
+_detach_scratch_loops
 
 # Damaged metadata: that filesystem is read in full, with a warning.
 cp disk.img bad.img
