@@ -3,15 +3,22 @@
  */
 #include "stream-recv.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <zstd.h>
 
 #include "error.h"
+
+#define MS_PER_SECOND 1000
 
 int
 stream_recv_violation (struct stream_recv *r, const char *fmt, ...)
@@ -32,6 +39,28 @@ tell_peer (struct stream_recv *r)
 {
   if (!r->oneway && !r->told_peer && r->w.rbuf)
     r->told_peer = stream_send_error (&r->w, error_message ()) == 0;
+}
+
+/* A sender of rounds reads only between disks: closing on what it is
+ * still sending would reset the connection and lose the ERROR it was
+ * sent.  Read and drop what comes until it goes away (it will, once it
+ * has read the ERROR), for STREAM_RECV_DRAIN_SECONDS at most.
+ */
+static void
+drain (struct stream_recv *r)
+{
+  double until = (double) time (NULL) + STREAM_RECV_DRAIN_SECONDS;
+  struct pollfd p = { .fd = r->w.rfd, .events = POLLIN };
+  ssize_t n;
+
+  shutdown (r->w.wfd, SHUT_WR);
+  while ((double) time (NULL) < until) {
+    if (poll (&p, 1, MS_PER_SECOND) <= 0)
+      continue;
+    n = read (r->w.rfd, r->buf, STREAM_MAX_DATA);
+    if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN))
+      break;
+  }
 }
 
 static int
@@ -586,6 +615,8 @@ stream_recv_close (struct stream_recv *r, bool failed)
 
   if (failed)
     tell_peer (r);
+  if (failed && r->rounds && r->told_peer && r->buf)
+    drain (r);
   for (i = 0; i < STREAM_MAX_DISKS; i++) {
     digest_free (r->disks[i].digest);
     r->disks[i].digest = NULL;

@@ -48,6 +48,10 @@
  */
 #define STREAM_RECV_HANDSHAKE_TIMEOUT 30
 #define STREAM_RECV_TIMEOUT 300
+/* Seconds a failed session of rounds waits for the sender to read its
+ * ERROR and go (stream_recv_close).
+ */
+#define STREAM_RECV_DRAIN_SECONDS 30
 
 struct stream_recv;
 
