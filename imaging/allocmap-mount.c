@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "blockdev.h"
+
 #define MOUNT_SECTOR 512        /* sysfs counts partition starts in these */
 #define MOUNT_MAX_DEVICES 64
 #define MOUNT_LINE_MAX 8192
@@ -41,22 +43,6 @@ read_number (const char *path, uint64_t *n)
     return false;
   ok = fscanf (fp, "%" SCNu64, n) == 1;
   fclose (fp);
-  return ok;
-}
-
-static bool
-read_dev (const char *path, dev_t *dev)
-{
-  unsigned maj, min;
-  FILE *fp = fopen (path, "re");
-  bool ok;
-
-  if (fp == NULL)
-    return false;
-  ok = fscanf (fp, "%u:%u", &maj, &min) == 2;
-  fclose (fp);
-  if (ok)
-    *dev = makedev (maj, min);
   return ok;
 }
 
@@ -90,8 +76,8 @@ disk_and_partitions (dev_t dev, uint64_t base, uint64_t start,
     snprintf (path, sizeof path, "%s/%s/start", dir, e->d_name);
     if (!read_number (path, &sector) || base + sector * MOUNT_SECTOR != start)
       continue;
-    snprintf (path, sizeof path, "%s/%s/dev", dir, e->d_name);
-    if (read_dev (path, &part))
+    snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
+    if (blockdev_sysfs_dev (path, &part))
       add (d, part);
   }
   if (dp)
@@ -128,8 +114,8 @@ loops (const struct stat *st, uint64_t start, struct devices *d)
     snprintf (path, sizeof path, "/sys/block/%s/loop/offset", e->d_name);
     if (!read_number (path, &offset))
       offset = 0;
-    snprintf (path, sizeof path, "/sys/block/%s/dev", e->d_name);
-    if (read_dev (path, &dev))
+    snprintf (path, sizeof path, "/sys/block/%s", e->d_name);
+    if (blockdev_sysfs_dev (path, &dev))
       disk_and_partitions (dev, offset, start, d);
   }
   if (dp)

@@ -27,13 +27,6 @@
 #define SWAP_OFF_LAST_PAGE 1028
 #define SWAP_VERSION 1
 
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 | (uint32_t) p[1] << 8
-    | p[0];
-}
-
 /* Signatures that replace the swap one while a hibernation image is in
  * the area.
  */
@@ -70,10 +63,10 @@ allocmap_swap (struct source *src, uint64_t start, uint64_t length,
       return error ("it holds a hibernation image");
     if (memcmp (sig, SWAP_SIGNATURE, SWAP_SIGNATURE_LEN) != 0)
       continue;
-    if (le32 (page + SWAP_OFF_VERSION) != SWAP_VERSION)
+    if (allocmap_le32 (page + SWAP_OFF_VERSION) != SWAP_VERSION)
       return error ("header version %" PRIu32 " not understood",
-                    le32 (page + SWAP_OFF_VERSION));
-    last = le32 (page + SWAP_OFF_LAST_PAGE);
+                    allocmap_le32 (page + SWAP_OFF_VERSION));
+    last = allocmap_le32 (page + SWAP_OFF_LAST_PAGE);
     if (last == 0 || last >= length / page_size)
       return error ("its last page %" PRIu64 " is not inside it", last);
     return allocmap_add (map, start + page_size, last * page_size) == -1 ? -1

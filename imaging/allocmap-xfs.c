@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "qcow2.h"                /* be32_get, be64_get */
 
 #define XFS_SB_MAGIC 0x58465342         /* "XFSB" */
 #define XFS_AGF_MAGIC 0x58414746        /* "XAGF" */
@@ -105,26 +106,6 @@ be16 (const unsigned char *p)
   return (uint16_t) (p[0] << 8 | p[1]);
 }
 
-static uint32_t
-be32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8
-    | p[3];
-}
-
-static uint64_t
-be64 (const unsigned char *p)
-{
-  return (uint64_t) be32 (p) << 32 | be32 (p + 4);
-}
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 | (uint32_t) p[1] << 8
-    | p[0];
-}
-
 static void
 crc_init (struct xfs *x)
 {
@@ -154,7 +135,7 @@ crc_ok (const struct xfs *x, const unsigned char *buf, size_t len,
 
     c = x->crc_table[(c ^ b) & 0xff] ^ (c >> 8);
   }
-  return ~c == le32 (buf + crc_off);
+  return ~c == allocmap_le32 (buf + crc_off);
 }
 
 static bool
@@ -177,13 +158,13 @@ read_super (struct xfs *x, uint64_t length)
     return 0;
   if (x->src->ops->pread (x->src, sb, XFS_MIN_SECTOR_SIZE, x->start) == -1)
     return -1;
-  if (be32 (sb + SB_MAGIC) != XFS_SB_MAGIC)
+  if (be32_get (sb + SB_MAGIC) != XFS_SB_MAGIC)
     return 0;
-  x->bs = be32 (sb + SB_BLOCKSIZE);
+  x->bs = be32_get (sb + SB_BLOCKSIZE);
   x->ss = be16 (sb + SB_SECTSIZE);
-  x->dblocks = be64 (sb + SB_DBLOCKS);
-  x->agblocks = be32 (sb + SB_AGBLOCKS);
-  x->agcount = be32 (sb + SB_AGCOUNT);
+  x->dblocks = be64_get (sb + SB_DBLOCKS);
+  x->agblocks = be32_get (sb + SB_AGBLOCKS);
+  x->agcount = be32_get (sb + SB_AGCOUNT);
   version = be16 (sb + SB_VERSIONNUM) & XFS_VERSION_MASK;
   if (version != XFS_VERSION_4 && version != XFS_VERSION_5)
     return error ("superblock: version %u not understood", version);
@@ -229,14 +210,14 @@ read_node (struct xfs *x, uint32_t agno, uint32_t aglen, uint32_t agbno,
   if (x->src->ops->pread (x->src, x->block, x->bs, x->start + fsblock * x->bs)
       == -1)
     return -1;
-  if (be32 (b + BT_MAGIC) != (x->v5 ? XFS_BNO_MAGIC_V5 : XFS_BNO_MAGIC_V4)
+  if (be32_get (b + BT_MAGIC) != (x->v5 ? XFS_BNO_MAGIC_V5 : XFS_BNO_MAGIC_V4)
       || be16 (b + BT_LEVEL) != level)
     return error ("AG %" PRIu32 ": block %" PRIu32
                   " is not the free-space B-tree block it should be",
                   agno, agbno);
   if (x->v5
-      && (be64 (b + BT_BLKNO) != fsblock * (x->bs / XFS_BASIC_BLOCK)
-          || be32 (b + BT_OWNER) != agno || !crc_ok (x, b, x->bs, BT_CRC)))
+      && (be64_get (b + BT_BLKNO) != fsblock * (x->bs / XFS_BASIC_BLOCK)
+          || be32_get (b + BT_OWNER) != agno || !crc_ok (x, b, x->bs, BT_CRC)))
     return error ("AG %" PRIu32 ": free-space B-tree block %" PRIu32
                   ": checksum or address does not match",
                   agno, agbno);
@@ -268,14 +249,15 @@ map_ag (struct xfs *x, uint32_t agno, struct allocmap *map)
                           x->start + agstart * x->bs + x->ss)
       == -1)
     return -1;
-  if (be32 (agf + AGF_MAGIC) != XFS_AGF_MAGIC
-      || be32 (agf + AGF_VERSION) != XFS_AGF_VERSION
-      || be32 (agf + AGF_SEQNO) != agno || be32 (agf + AGF_LENGTH) != aglen)
+  if (be32_get (agf + AGF_MAGIC) != XFS_AGF_MAGIC
+      || be32_get (agf + AGF_VERSION) != XFS_AGF_VERSION
+      || be32_get (agf + AGF_SEQNO) != agno
+      || be32_get (agf + AGF_LENGTH) != aglen)
     return error ("AG %" PRIu32 ": AGF header damaged", agno);
   if (x->v5 && !crc_ok (x, agf, x->ss, AGF_CRC))
     return error ("AG %" PRIu32 ": AGF checksum does not match", agno);
-  agbno = be32 (agf + AGF_BNO_ROOT);
-  levels = be32 (agf + AGF_BNO_LEVEL);
+  agbno = be32_get (agf + AGF_BNO_ROOT);
+  levels = be32_get (agf + AGF_BNO_LEVEL);
   if (levels < 1 || levels > XFS_MAX_LEVELS)
     return error ("AG %" PRIu32 ": free-space B-tree of %u levels", agno,
                   levels);
@@ -291,7 +273,7 @@ map_ag (struct xfs *x, uint32_t agno, struct allocmap *map)
       return -1;
     if (n == 0)
       return error ("AG %" PRIu32 ": empty free-space B-tree node", agno);
-    agbno = be32 (x->block + x->hdr + maxrecs * BT_KEY_SIZE);
+    agbno = be32_get (x->block + x->hdr + maxrecs * BT_KEY_SIZE);
   }
 
   /* Then the leaves, left to right. */
@@ -301,11 +283,11 @@ map_ag (struct xfs *x, uint32_t agno, struct allocmap *map)
     n = read_node (x, agno, aglen, agbno, 0);
     if (n == -1)
       return -1;
-    if (be32 (x->block + BT_LEFTSIB) != left || ++leaves > aglen)
+    if (be32_get (x->block + BT_LEFTSIB) != left || ++leaves > aglen)
       return error ("AG %" PRIu32 ": free-space B-tree leaves badly chained",
                     agno);
     for (i = 0, rec = x->block + x->hdr; i < n; i++, rec += BT_REC_SIZE) {
-      uint32_t start = be32 (rec), count = be32 (rec + 4);
+      uint32_t start = be32_get (rec), count = be32_get (rec + 4);
 
       /* In order, apart, inside the AG. */
       if (count == 0 || start < next_free || start > aglen
@@ -321,16 +303,16 @@ map_ag (struct xfs *x, uint32_t agno, struct allocmap *map)
       next_free = start + count;
     }
     left = agbno;
-    agbno = be32 (x->block + BT_RIGHTSIB);
+    agbno = be32_get (x->block + BT_RIGHTSIB);
     if (agbno == XFS_NULL_AGBLOCK)
       break;
     if (n == 0)
       return error ("AG %" PRIu32 ": empty free-space B-tree leaf", agno);
   }
-  if (counted != be32 (agf + AGF_FREEBLKS))
+  if (counted != be32_get (agf + AGF_FREEBLKS))
     return error ("AG %" PRIu32 ": the free-space B-tree holds %" PRIu64
                   " free blocks, the AGF counts %" PRIu32,
-                  agno, counted, be32 (agf + AGF_FREEBLKS));
+                  agno, counted, be32_get (agf + AGF_FREEBLKS));
   return 0;
 }
 

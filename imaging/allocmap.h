@@ -81,6 +81,14 @@ struct allocmap_options {
  */
 int allocmap_source (struct source **src, const struct allocmap_options *o);
 
+/* A little-endian 32-bit field of a filesystem's metadata. */
+static inline uint32_t
+allocmap_le32 (const unsigned char *p)
+{
+  return (uint32_t) p[3] << 24 | (uint32_t) p[2] << 16 | (uint32_t) p[1] << 8
+    | p[0];
+}
+
 /* The filesystems' mappers, used by allocmap_source().  Each looks at the
  * LENGTH bytes at START of SRC (a partition, or the whole disk) and
  * returns 0 when no filesystem of its kind is there (nothing recorded);

@@ -29,9 +29,8 @@ struct member {
   dev_t dev;
 };
 
-/* Read "MAJ:MIN" from the dev file of sysfs directory DIR. */
-static bool
-read_dev (const char *dir, dev_t *dev)
+bool
+blockdev_sysfs_dev (const char *dir, dev_t *dev)
 {
   char path[PATH_MAX + 8];
   unsigned maj, min;
@@ -77,7 +76,7 @@ members (dev_t rdev, struct member *m, size_t max)
       continue;
     snprintf (m[n].sysfs, sizeof m[n].sysfs, "%s/%s", dir, e->d_name);
     snprintf (m[n].name, sizeof m[n].name, "%s", e->d_name);
-    if (read_dev (m[n].sysfs, &m[n].dev))
+    if (blockdev_sysfs_dev (m[n].sysfs, &m[n].dev))
       n++;
   }
   if (d)

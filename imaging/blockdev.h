@@ -9,8 +9,10 @@
 #ifndef P2V_BLOCKDEV_H
 #define P2V_BLOCKDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Open the block device PATH read-write and exclusively.  Returns the
  * descriptor (close-on-exec), or -1 with an error recorded:
@@ -28,6 +30,11 @@ int blockdev_open_exclusive (const char *path);
  */
 int blockdev_size (int fd, const char *path, uint64_t *size,
                    uint32_t *sector_size);
+
+/* Read "MAJ:MIN" from the dev file of the sysfs directory DIR (of a disk
+ * or partition) into *DEV.  False if there is none.
+ */
+bool blockdev_sysfs_dev (const char *dir, dev_t *dev);
 
 /* Why the block device PATH is busy, as in blockdev_open_exclusive's
  * errors, into WHY (WHY_LEN bytes).
