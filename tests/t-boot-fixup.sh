@@ -1,12 +1,12 @@
 #!/bin/bash
 # tier: boot
-# timeout: 3600
+# timeout: 1800
 # The initramfs-tools test guest (tests/guests/build-debian: MODULES=dep,
-# /dev/sdaN names, ifupdown) goes from the physical machine to a KVM guest
-# and back with p2v-fixup --target virt, then --target physical, and boots
-# each time: as the physical machine, as a KVM guest with its NICs in
-# other PCI slots (the names stay, pinned to the MACs), and as the
-# physical machine again with no virtio module loaded.  Unconverted, it
-# does not boot as a KVM guest: the initramfs gives up on /dev/sda3.  See
-# tests/guests/journey for the steps.
-exec "$(dirname "$0")/guests/journey" initramfs-tools
+# /dev/sdaN names, ifupdown) boots as the physical machine (AHCI disk,
+# e1000 NICs) and, unconverted, does not boot as a KVM guest: its
+# initramfs gives up on /dev/sda3 (step a of tests/guests/journey).  Its
+# round trip through p2v-fixup, --target virt and booted in libvirt, then
+# --target physical and booted as the physical machine again, is
+# tests/t-boot-iso-journey.sh's, through the live ISO as a user makes it;
+# the dracut guest's, tests/t-boot-fixup-dracut.sh's.
+exec "$(dirname "$0")/guests/journey" --step-a initramfs-tools

@@ -4,7 +4,10 @@
 # p2v-domxml: the domain XML of hand-written inventories (tests/domxml/)
 # compared, as canonical XML, with the golden files next to them: BIOS
 # with one NIC, UEFI, four NICs (one whose MAC comes from the fixup
-# report), three disks (qcow2 and raw), a fixup report whose kernels lack
+# report), a machine without an inventory (p2v-convert's, p2v-send
+# --no-inventory's: the name from the disk, the firmware from its EFI
+# system partition, the NICs and their generated MACs from the fixup
+# report, as p2v-recv --convert runs it), three disks (qcow2 and raw), a fixup report whose kernels lack
 # virtio (SATA and e1000), a bridge, --cpu-model (with a topology that
 # does not multiply out), and a user's template whose own elements are
 # kept.  Every document must pass virt-xml-validate and be defined by
@@ -21,12 +24,18 @@ requires qemu-img --version
 requires xmllint --version
 requires virsh --version
 requires virt-xml-validate --version
+requires sfdisk --version
 
 data=$srcdir/domxml
 
 qemu-img create -q -f qcow2 sda.qcow2 64M
 qemu-img create -q -f raw sdb.img 32M
 qemu-img create -q -f qcow2 sdc.qcow2 16M
+# A machine known only by its disk and its fixup report (p2v-convert, or
+# p2v-send --no-inventory): GPT with an EFI system partition.
+truncate -s 64M gpt.img
+printf '%s\n' 'label: gpt' 'size=16MiB, type=uefi' 'type=linux' |
+  sfdisk -q gpt.img || fail "sfdisk gpt.img failed"
 
 # normalise FILE: the XML with the scratch directory as @DIR@, formatted.
 normalise ()
@@ -111,10 +120,24 @@ golden cpumodel --inventory "$data/cpumodel.inventory.xml" --disk sda.qcow2 \
   --cpu-model Haswell-noTSX --network lan
 golden template --inventory "$data/uefi.inventory.xml" --disk sda.qcow2 \
   --template "$data/template.xml" --firmware bios
+golden noinventory --fixup-report "$data/noinventory.report.xml" \
+  --disk gpt.img --bridge p2vkit0
 
 # The rules the golden files show, checked on their own too, so that a
 # regenerated golden file cannot hide a broken one.
 xpath () { xmllint --xpath "$2" "$1.xml"; }
+[[ $(xpath noinventory 'string(/domain/name)') == gpt &&
+   $(xpath noinventory 'string(/domain/os/@firmware)') == efi &&
+   $(xpath noinventory 'count(/domain/devices/interface)') == 2 &&
+   $(xpath noinventory 'string(/domain/devices/interface[1]/mac/@address)') == \
+     02:5a:31:0c:7e:11 &&
+   $(xpath noinventory 'string(/domain/devices/interface[2]/mac/@address)') == \
+     06:5a:31:0c:7e:12 &&
+   $(xpath noinventory 'count(/domain/devices/interface/model[@type="virtio"])') == 2 &&
+   $(xpath noinventory 'string(/domain/devices/disk/target/@bus)') == virtio ]] ||
+  fail "no inventory: not the disk's name, firmware from the GPT's" \
+       "EFI system partition, the report's generated MACs on virtio NICs" \
+       "and a virtio disk"
 [[ $(xpath bios 'string(/domain/memory)') == 1048576 &&
    $(xpath uefi 'string(/domain/memory)') == 67108864 &&
    $(xpath cpumodel 'string(/domain/memory)') == 2930688 ]] ||
