@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blockhash.h"
 #include "cli.h"
+#include "stream-recv.h"
 #include "stream.h"
 #include "target.h"
 
@@ -41,9 +43,21 @@ struct resume {
   unsigned char *digest[STREAM_MAX_DISKS];      /* digest_state_size () */
 };
 
+/* What the disks hold after rounds of a pre-copy (stream-rounds.h), kept
+ * while v2p-recv runs for the same sender's next round or connection: the
+ * block hashes of each disk's copy, up to VALID bytes of it (the disk's
+ * size, or a first copy's resume point).
+ */
+struct copy_hashes {
+  bool valid;
+  struct stream_hello h;
+  struct blockhash hashes[STREAM_MAX_DISKS];
+};
+
 /* How a session ended. */
 enum session_end {
   SESSION_DONE,                 /* the disks are written */
+  SESSION_PRECOPY,              /* rounds, but no final one yet: waiting */
   SESSION_UNKNOWN,              /* failed before the sender authenticated */
   SESSION_REFUSED,              /* the disks do not fit the sender's */
   SESSION_BROKEN,               /* the connection broke: it may resume */
@@ -55,6 +69,7 @@ struct receiver {
   const struct recv_options *opts;
   struct target targets[STREAM_MAX_DISKS];
   struct resume resume;
+  struct copy_hashes copy;
 };
 
 /* Open every --disk exclusively.  Returns 0, or -1 with an error
@@ -69,6 +84,16 @@ void recv_close_disks (struct receiver *rc);
  */
 enum session_end recv_session (struct receiver *rc, int rfd, int wfd,
                                const char *peer, bool auth, bool *told_peer);
+
+/* Rounds (rounds.c).  rounds_prepare(): for a sender of rounds, the
+ * hashes kept from the same sender's earlier rounds (a delta), or a first
+ * copy.  rounds_keep(): keep the session's hashes (a round ended, or the
+ * connection broke; DISK -1: every disk, else that one up to NEXT).
+ * rounds_forget(): the disks changed in ways the hashes do not know.
+ */
+int rounds_prepare (struct stream_recv *r, struct receiver *rc);
+int rounds_keep (struct stream_recv *r, struct receiver *rc, int disk);
+void rounds_forget (struct receiver *rc);
 
 /* Serve the senders that connect to the listening socket LFD (bound to
  * SHOWN, "ADDR:PORT") one at a time (see --once).  Returns 0 or -1 with

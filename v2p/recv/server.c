@@ -62,6 +62,9 @@ recv_serve (struct receiver *rc, int lfd, const char *shown)
         goto out;
       fprintf (stderr, "%s: waiting for the next sender\n", opts->cli.prog);
       break;
+    case SESSION_PRECOPY:
+      /* Even with --once: the final round is still to come. */
+      break;
     case SESSION_UNKNOWN:
       /* Not the sender we wait for (a wrong token, a port scan). */
       carry_on (opts, "");

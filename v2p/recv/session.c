@@ -145,7 +145,7 @@ on_prepare (struct stream_recv *r)
       say (opts, "%s", notes[i]);
   }
   find_resume (r, &s->rc->resume);
-  return 0;
+  return r->rounds ? rounds_prepare (r, s->rc) : 0;
 }
 
 static int
@@ -174,7 +174,8 @@ on_checkpoint (struct stream_recv *r, uint32_t i)
   }
   digest_save (r->disks[i].digest, rs->digest[i]);
   rs->offset[i] = r->disks[i].next;
-  return 0;
+  return r->rounds ? rounds_keep (r, ((struct session *) r->data)->rc, (int) i)
+                   : 0;
 }
 
 static int
@@ -205,6 +206,9 @@ on_end (struct stream_recv *r)
   bool all, changed;
   uint32_t i;
 
+  /* A pre-copy is settled only after its final round. */
+  if (r->rounds && !r->final_done)
+    return 0;
   for (i = 0; i < r->h.n_disks; i++) {
     struct target *t = &s->rc->targets[i];
     uint64_t size = r->h.disks[i].size;
@@ -227,7 +231,21 @@ on_end (struct stream_recv *r)
   return 0;
 }
 
+/* Every disk of the round is written and flushed (at its DISK_END): keep
+ * the hashes for the next round.
+ */
+static int
+on_round_end (struct stream_recv *r, uint32_t number, bool final)
+{
+  struct session *s = r->data;
+
+  say (s->rc->opts, "machine '%s': round %u done%s", r->h.name,
+       (unsigned) number, final ? ": the final round" : "");
+  return rounds_keep (r, s->rc, -1);
+}
+
 static const struct stream_recv_ops recv_ops = {
+  .round_end = on_round_end,
   .prepare = on_prepare,
   .begin = on_begin,
   .checkpoint = on_checkpoint,
@@ -279,12 +297,13 @@ recv_session (struct receiver *rc, int rfd, int wfd, const char *peer,
     /* Under ssh, stderr is the sender's terminal, with its own bar. */
     .progress_mode
     = opts->stdio ? PROGRESS_NONE : cli_progress_mode (&opts->cli),
+    .rounds_ok = true,
   };
   enum session_end end;
   uint32_t i;
 
   if (stream_recv_session (&r, rfd, wfd, peer) == 0)
-    end = SESSION_DONE;
+    end = r.rounds && !r.final_done ? SESSION_PRECOPY : SESSION_DONE;
   else if (!s.prepared)
     end = SESSION_UNKNOWN;
   else if (s.refused)
@@ -293,16 +312,29 @@ recv_session (struct receiver *rc, int rfd, int wfd, const char *peer,
     end = SESSION_FAILED;
   else
     end = SESSION_BROKEN;
-  stream_recv_close (&r, end != SESSION_DONE);
+  /* The hashes of a delta broken off still describe the disks (each block
+   * written is hashed): keep them before the engine lets them go.
+   */
+  if (end == SESSION_BROKEN && r.rounds && rounds_keep (&r, rc, -1) == -1)
+    end = SESSION_FAILED;
+  stream_recv_close (&r, end != SESSION_DONE && end != SESSION_PRECOPY);
   *told_peer = r.told_peer;
   for (i = 0; i < STREAM_MAX_DISKS; i++)
     sink_free (r.disks[i].sink);
 
   /* What a lie or a failed write left on the disks is no resume point;
-   * nor is a finished transfer.
+   * nor is a finished transfer.  Settling the disks after a final round
+   * changes them: their hashes go too.
    */
   if (end == SESSION_FAILED || end == SESSION_DONE)
     rc->resume.valid = false;
+  if (end == SESSION_FAILED || end == SESSION_DONE)
+    rounds_forget (rc);
+  if (end == SESSION_PRECOPY)
+    say (opts,
+         "machine '%s': a pre-copy of %" PRIu32 " disk(s), waiting for "
+         "its final round (v2p-send --resync)",
+         r.h.name, r.h.n_disks);
   if (end == SESSION_DONE) {
     say (opts, "machine '%s': %" PRIu32 " disk(s) written", r.h.name,
          r.h.n_disks);

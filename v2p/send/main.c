@@ -80,6 +80,7 @@ usage (FILE *fp, int exitcode)
 "  --compress METHOD[:LEVEL]\n"
 "                         zstd (level 1 by default, up to 22) or none\n"
 "  --bandwidth MB/s       send at most this many megabytes a second\n"
+PRECOPY_HELP
 "  --grow                 for ssh://: run v2p-recv with --grow, which grows\n"
 "                         each disk's last partition and its filesystem to\n"
 "                         the end of the disk (for tcp://, the receiver's\n"
@@ -151,13 +152,20 @@ main (int argc, char *argv[])
     { "bandwidth", required_argument, NULL, BANDWIDTH_OPTION },
     { "grow", no_argument, NULL, GROW_OPTION },
     { "all-blocks", no_argument, NULL, ALL_BLOCKS_OPTION },
+    PRECOPY_LONG_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  int c;
+  int c, pr;
 
+  precopy_defaults (&opts.precopy);
   while (
     (c = getopt_long (argc, argv, CLI_COMMON_SHORT_OPTIONS, long_options, NULL))
     != -1) {
+    if ((pr = precopy_option (&opts.precopy, c, optarg)) != 0) {
+      if (pr == -1)
+        goto fail;
+      continue;
+    }
     switch (c) {
     case TO_OPTION:
       opts.to = optarg;
@@ -221,6 +229,8 @@ main (int argc, char *argv[])
     error ("--machine-readable: stdout carries the stream with --to -");
     goto fail;
   }
+  if (precopy_check (&opts.precopy, opts.to) == -1)
+    goto fail;
   if (opts.token == NULL)
     opts.token = getenv ("P2V_TOKEN");
 

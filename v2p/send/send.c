@@ -84,6 +84,7 @@ send_images (const struct send_options *opts, char **images, size_t n)
     .cancel = &send_interrupted,
     .remote_command = remote_command,
     .arg = &rm,
+    .precopy = &opts->precopy,
   };
 
   /* The machine is the one the first image is of. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "precopy.h"
 
 struct send_options {
   struct cli cli;
@@ -17,6 +18,7 @@ struct send_options {
   double bandwidth;             /* --bandwidth, MB/s; 0: no limit */
   bool grow;                    /* --grow: for ssh://, v2p-recv --grow */
   bool all_blocks;              /* --all-blocks */
+  struct precopy_options precopy;       /* --precopy, --resync, ... */
 };
 
 extern volatile sig_atomic_t send_interrupted;
