@@ -28,8 +28,9 @@
 #
 # Every p2v-send reads all blocks (--all-blocks): the changes land in the
 # filesystem's free blocks too, which p2v-send would otherwise send as
-# zeros.  `sync` runs before each timed command, untimed; the source is in the page
-# cache (23 GiB of memory here) for all of them alike.  After the resync,
+# zeros.  Before each timed command, untimed, the source is read once (so
+# that it is in the page cache for all of them alike) and `sync` runs; the
+# full copy's image is removed once timed.  After the resync,
 # the receiver's image must pass qemu-img check and be identical to the
 # changed source (qemu-img compare), or the benchmark fails.
 #
@@ -87,6 +88,8 @@ timed ()
   local -n out=$1
   local t0 t1
   shift
+  # The source in the page cache (read it once), the outputs on disk.
+  cat "$src" >/dev/null
   sync
   t0=$(now_us)
   if ! P2V_TOKEN=$TOKEN "$@" >"$scratch/stdout" 2>"$scratch/stderr"; then
@@ -127,6 +130,7 @@ for input in "${INPUTS[@]}"; do
     rm -rf "${recv_dir:?}/full" "${recv_dir:?}/pre"
     timed t_full "$bin/p2v-send" "$src" --name full --no-inventory --all-blocks -q \
       --to "$to"
+    rm -rf "${recv_dir:?}/full"
     timed t_round1 "$bin/p2v-send" "$src" --precopy --max-rounds 1 \
       --name pre --no-inventory --all-blocks -q --to "$to"
     change "$src" "$run"
