@@ -326,6 +326,7 @@ fixup_free (struct fixup *f)
 
   inventory_free (&f->inv);
   devmap_free (&f->map);
+  guest_free_devices (f);
   rewrite_log_free (&f->log);
   free (f->root);
   free (f->type);

@@ -6,8 +6,9 @@
  *               works on the overlays, so the images change only at the
  *               very end (overlay_commit_all), and a refusal, an error,
  *               an interruption or --dry-run leaves them as they were
- *   guest.c     launch the appliance, inspect the guest, refuse what we
- *               cannot handle, build the device map, mount
+ *   guest.c     launch the appliance, inspect the guest (our own
+ *               inspection), refuse what we cannot handle, build the
+ *               device map, mount
  *   files.c     device names in fstab, crypttab, GRUB, resume -> UUID=
  *   nics.c      the NIC map, names pinned to MACs (new ones with
  *               --new-macs), --network dhcp, Xorg
@@ -91,6 +92,15 @@ struct nic_record {
   size_t n_configs;
 };
 
+/* A block device of the guest, as guest.c probed it (blkid). */
+struct guest_device {
+  char *dev;  /* the appliance's name: /dev/sda3, /dev/vg0/root */
+  char *type; /* ext4, swap, crypto_LUKS, LVM2_member..., or "" */
+  char *uuid, *label, *partuuid, *partlabel; /* "" when it has none */
+  int disk;           /* the index of its image; -1 for an LV or array */
+  unsigned partition; /* its number; 0 for a whole disk */
+};
+
 struct fixup {
   /* Options (main.c). */
   const struct cli *cli;
@@ -125,6 +135,8 @@ struct fixup {
   enum initramfs_tool tool;
   const char *tool_path; /* its program in the guest */
   struct devmap map;
+  struct guest_device *devices; /* every one with something on it */
+  size_t n_devices;
 
   /* What was done, for the report. */
   struct rewrite_log log; /* line changes and warnings, per file */
@@ -157,10 +169,13 @@ void overlay_remove_all (struct fixup *f);
 
 /* guest.c */
 int guest_open (struct fixup *f);
+/* Find the one root, refuse what we cannot convert, mount the root. */
 int guest_inspect (struct fixup *f);
 int guest_build_devmap (struct fixup *f);
+/* Mount the rest, as the guest's /etc/fstab says. */
 int guest_mount (struct fixup *f);
 int guest_close (struct fixup *f);
+void guest_free_devices (struct fixup *f);
 /* The guest's error, as an error recorded: "WHAT: libguestfs's message". */
 int guest_error (struct fixup *f, const char *what);
 
