@@ -464,6 +464,11 @@ precopy_run (struct wire *w, const struct stream_send_options *opts,
     fz = freezer_new (paths, h->n_disks, timeout);
     if (fz == NULL)
       goto out;
+    if (freezer_count (fz) == 0 && !opts->cli->quiet)
+      fprintf (stderr,
+               "%s: warning: --freeze: no filesystem is mounted from the "
+               "sources: nothing to freeze\n",
+               opts->cli->prog);
     if (opts->cli->verbose)
       for (i = 0; i < freezer_count (fz); i++)
         fprintf (stderr, "%s: the final round freezes %s\n", opts->cli->prog,
