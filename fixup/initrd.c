@@ -32,6 +32,12 @@
 /* The first unpacked buffer of a compressed part, and its growth. */
 #define UNPACK_START (1024 * 1024)
 
+/* zstd's smallest window (1 KiB) and its decoder's default largest
+ * (128 MiB), as log2 (zstd.h has them only for static linking).
+ */
+#define ZSTD_WINDOW_LOG_MIN 10
+#define ZSTD_WINDOW_LOG_DEFAULT_MAX 27
+
 /* zlib's windowBits for a gzip stream (not zlib, not raw deflate). */
 #define GZIP_WINDOW_BITS (16 + MAX_WBITS)
 
@@ -172,11 +178,12 @@ parse_unpacked (const unsigned char *buf, size_t len, size_t base,
   return 0;
 }
 
-/* A growing buffer of unpacked bytes, at most INITRD_UNPACKED_MAX. */
+/* A growing buffer of unpacked bytes, at most MAX. */
 struct unpacked {
   unsigned char *buf;
   size_t len;
   size_t alloc;
+  size_t max;
 };
 
 /* Room for at least one more byte. */
@@ -188,13 +195,13 @@ unpacked_grow (struct unpacked *u, size_t where)
 
   if (u->len < u->alloc)
     return 0;
-  if (u->alloc >= INITRD_UNPACKED_MAX)
+  if (u->alloc >= u->max)
     return error ("compressed part at offset %zu: more than %zu bytes "
                   "unpacked",
-                  where, INITRD_UNPACKED_MAX);
+                  where, u->max);
   n = u->alloc ? u->alloc * 2 : UNPACK_START;
-  if (n > INITRD_UNPACKED_MAX)
-    n = INITRD_UNPACKED_MAX;
+  if (n > u->max)
+    n = u->max;
   nb = realloc (u->buf, n);
   if (nb == NULL)
     return error ("out of memory");
@@ -252,6 +259,19 @@ out:
   return ret;
 }
 
+/* The largest zstd window (its log2) for at most MAX bytes unpacked:
+ * zstd's own default limit (128 MiB) or less.
+ */
+static int
+window_log_max (size_t max)
+{
+  int log = ZSTD_WINDOW_LOG_MIN;
+
+  while (log < ZSTD_WINDOW_LOG_DEFAULT_MAX && ((size_t) 1 << (log + 1)) <= max)
+    log++;
+  return log;
+}
+
 /* Unpack the zstd frames at IN (LEN bytes, at offset WHERE of the image),
  * one after the other as long as another follows; *USED is how many
  * bytes of IN they took.
@@ -269,6 +289,10 @@ unzstd (const unsigned char *in, size_t len, size_t where, struct unpacked *u,
   if (z == NULL)
     return error ("out of memory");
   ZSTD_initDStream (z);
+  /* A frame's header says how large a window to allocate: no larger
+   * than what it may unpack to.
+   */
+  ZSTD_DCtx_setParameter (z, ZSTD_d_windowLogMax, window_log_max (u->max));
   for (;;) {
     if (unpacked_grow (u, where) == -1)
       goto out;
@@ -305,10 +329,11 @@ out:
 }
 
 int
-initrd_list (const void *image, size_t len, initrd_name_fn *fn, void *opaque)
+initrd_list (const void *image, size_t len, size_t unpacked_max,
+             initrd_name_fn *fn, void *opaque)
 {
   const unsigned char *buf = image;
-  struct unpacked u = { NULL, 0, 0 };
+  struct unpacked u = { NULL, 0, 0, unpacked_max };
   size_t pos = 0, used = 0, i;
   int r;
 

@@ -13,7 +13,7 @@
  *
  * The image comes from a guest, so it is untrusted: any bytes.  Every
  * length and offset in it is checked against the data there is; the
- * unpacked size of a compressed part is bounded (INITRD_UNPACKED_MAX).
+ * unpacked size of a compressed part is bounded by the caller.
  * Time is linear in the unpacked size.  No state is shared: any number of
  * calls may run at once.
  */
@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-/* The most bytes one compressed part may unpack to: generic initramfs
- * images are a few hundred MiB at most.
+/* The most bytes one compressed part may unpack to, for p2v-fixup:
+ * generic initramfs images are a few hundred MiB at most.
  */
 #define INITRD_UNPACKED_MAX ((size_t) 2048 * 1024 * 1024)
 
@@ -39,15 +39,16 @@
 typedef int initrd_name_fn (const char *name, void *opaque);
 
 /* List the entries of the image IMAGE (LEN bytes), calling FN (with
- * OPAQUE) for each.  Returns 0 when the whole image was read;
- * INITRD_UNSUPPORTED, with the reason recorded (error.h: "xz compression
- * at offset 10240"), when a part is compressed in a way this cannot read
- * (FN was called for the entries before it); what FN returned, if not
- * 0; or -1 with an error recorded when the image is not a valid
- * initramfs (truncated, corrupt, a length beyond its data) or too large
- * unpacked, or memory ran out.
+ * OPAQUE) for each.  A compressed part may unpack to at most
+ * UNPACKED_MAX bytes (INITRD_UNPACKED_MAX; less in tests).  Returns 0 when the
+ * whole image was read; INITRD_UNSUPPORTED, with the reason recorded (error.h:
+ * "xz compression at offset 10240"), when a part is compressed in a way this
+ * cannot read (FN was called for the entries before it); what FN returned, if
+ * not 0; or -1 with an error recorded when the image is not a valid initramfs
+ * (truncated, corrupt, a length beyond its data) or too large unpacked, or
+ * memory ran out.
  */
-int initrd_list (const void *image, size_t len, initrd_name_fn *fn,
-                 void *opaque);
+int initrd_list (const void *image, size_t len, size_t unpacked_max,
+                 initrd_name_fn *fn, void *opaque);
 
 #endif /* P2V_INITRD_H */

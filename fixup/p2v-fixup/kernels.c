@@ -493,7 +493,8 @@ list_on_host (struct fixup *f, const struct kernel_record *k, unsigned *found)
       goto out;
     }
   }
-  r = initrd_list (map == MAP_FAILED ? NULL : map, st.st_size, note_module, &s);
+  r = initrd_list (map == MAP_FAILED ? NULL : map, st.st_size,
+                   INITRD_UNPACKED_MAX, note_module, &s);
   if (r == INITRD_ALL_FOUND)
     r = 0;
   *found = s.found;

@@ -131,7 +131,7 @@ list (const void *p, size_t len, struct listing *l)
   if (copy == NULL)
     exit (1);
   memcpy (copy, p, len);
-  r = initrd_list (copy, len, collect, l);
+  r = initrd_list (copy, len, INITRD_UNPACKED_MAX, collect, l);
   free (copy);
   return r;
 }
@@ -315,6 +315,10 @@ test_compressed (void)
     if ((r = list (img.data, i, &l)) != -1)
       check_fail ("early + zstd cut at %zu of %zu: got %d", i, img.len, r);
 
+  /* More unpacked than the caller allows. */
+  CHECK (initrd_list (img.data, img.len, 100, collect, &l) == -1);
+  CHECK (strstr (error_message (), "more than 100 bytes") != NULL);
+
   /* Compressed data that unpacks to something that is not cpio. */
   {
     struct buf junk = { .len = 0 };
@@ -366,7 +370,7 @@ list_file (const char *path)
       return 1;
     }
   }
-  r = initrd_list (p, st.st_size, print_name, NULL);
+  r = initrd_list (p, st.st_size, INITRD_UNPACKED_MAX, print_name, NULL);
   if (r != 0)
     fprintf (stderr, "test-initrd: %s: %s\n", path, error_message ());
   if (p)
