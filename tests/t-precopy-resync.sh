@@ -11,7 +11,8 @@
 # damaged store, is hashed again and made equal once more.  A pre-copy
 # without --freeze leaves NAME-DISK.qcow2.precopy, not the image, and
 # p2v-recv --convert does not convert it.  A copy with compressed clusters
-# where a change falls is refused in one line.
+# where a change falls is refused in one line.  Over ssh too (when sshd is
+# there).
 . "$(dirname "$0")/functions.sh"
 requires qemu-img
 requires qemu-io
@@ -129,3 +130,25 @@ mv out/m/m-disk.qcow2.new "$image"
 change $((45 << 20)) 10
 expect_error "cannot be changed in place" \
   p2v-send disk.img --resync --name m --no-inventory -q --to "$to"
+
+# Over ssh (p2v-recv --stdio on the far side) as well: a pre-copy, a
+# change, a resync sending only that block.
+if [[ -x /usr/sbin/sshd && $(id -u) == 0 ]] && command -v ssh-keygen >/dev/null
+then
+  start_sshd
+  export P2V_REMOTE_RECV=$bin/p2v-recv
+  mkdir viassh
+  dest=ssh://root@127.0.0.1:$ssh_port$PWD/viassh
+  $VG p2v-send disk.img --precopy --name s --no-inventory -q \
+    --machine-readable --to "$dest" >ssh1.out
+  grep -q '^precopy rounds=[0-9]* final=0 ' ssh1.out || fail "no pre-copy over ssh"
+  change $((13 << 20)) 10
+  $VG p2v-send disk.img --resync --name s --no-inventory -q \
+    --machine-readable --to "$dest" >ssh2.out
+  [[ $(field round data ssh2.out) == "$block" ]] ||
+    fail "the resync over ssh sent $(field round data ssh2.out) bytes"
+  qemu-img compare -q disk.img viassh/s/s-disk.qcow2
+  echo "ok: over ssh"
+else
+  echo "no sshd: the ssh part is left out"
+fi
