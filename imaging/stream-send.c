@@ -453,6 +453,10 @@ stream_send (const struct stream_send_options *opts, char **sources,
     goto out;
   w.timeout = NET_TIMEOUT;
   w.bandwidth = opts->bandwidth;
+  /* A signal also ends a send or receive that waits for the receiver
+   * (say, in a final round with the filesystems frozen).
+   */
+  w.cancel = opts->cancel;
 
   if (handshake (&w, &c, opts, &h, &wl) == -1)
     goto out;
