@@ -22,6 +22,10 @@
  *
  * Either side may send ERROR (a message) instead, and closes.
  *
+ * Version 2 (STREAM_VERSION_ROUNDS, with the HELLO flag STREAM_HELLO_ROUNDS)
+ * sends the disks in rounds, for pre-copy: see stream-rounds.h.  A
+ * receiver answers the CHALLENGE in the version of the HELLO.
+ *
  * With the HELLO flag STREAM_HELLO_EXTENT, each disk of the HELLO also
  * says what its partition table is and how much of the disk a smaller
  * target must hold (parttable.h): what v2p-recv checks its disks against
