@@ -520,6 +520,11 @@ find_roots (struct fixup *f, struct roots *roots)
     /* btrfs: its top level, whatever the default subvolume is. */
     r = guestfs_mount_options (f->g, btrfs ? "ro,subvolid=5" : "ro", d->dev,
                                "/");
+    /* XFS will not mount read-only with a log to replay (a machine copied
+     * while running): look without replaying it.
+     */
+    if (r == -1 && strcmp (d->type, "xfs") == 0)
+      r = guestfs_mount_options (f->g, "ro,norecovery", d->dev, "/");
     guestfs_pop_error_handler (f->g);
     if (r == -1) {
       if (f->cli->verbose)
@@ -849,6 +854,35 @@ find_device (struct fixup *f, size_t field, const char *value, bool ignore_case)
 
 #define BY(field) offsetof (struct guest_device, field)
 
+/* The partition that SPEC, a /dev/disk/by-id or by-path link to
+ * partition N of some disk (...-partN), is when the guest has one disk;
+ * NULL if it is none.  The device map knows such names only from an
+ * inventory.
+ */
+static const struct guest_device *
+single_disk_link (struct fixup *f, const char *spec)
+{
+  const char *part;
+  char *end;
+  long num;
+  size_t i;
+
+  if (strncmp (spec, "/dev/disk/by-id/", 16) != 0
+      && strncmp (spec, "/dev/disk/by-path/", 18) != 0)
+    return NULL;
+  part = strrchr (spec, '-');
+  if (part == NULL || strncmp (part, "-part", 5) != 0
+      || !isdigit ((unsigned char) part[5]))
+    return NULL;
+  num = strtol (part + 5, &end, 10);
+  if (*end != '\0' || num <= 0 || num > DEVMAP_MAX_PARTITION)
+    return NULL;
+  for (i = 0; i < f->n_devices; i++)
+    if (f->devices[i].disk == 0 && f->devices[i].partition == (unsigned) num)
+      return &f->devices[i];
+  return NULL;
+}
+
 /* The appliance's device for the fstab spec SPEC; NULL if none of ours
  * is it.
  */
@@ -893,6 +927,11 @@ resolve_spec (struct fixup *f, const char *spec)
   /* The kernel's names (sda1, vda1, nvme0n1p1...) and the inventory's. */
   uuid = devmap_lookup (&f->map, spec, strlen (spec));
   if (uuid && (d = find_device (f, BY (uuid), uuid, false)) != NULL)
+    return d;
+  /* A by-id or by-path link to a partition of the one disk: that
+   * partition, as libguestfs guesses it.
+   */
+  if (f->n_images == 1 && (d = single_disk_link (f, spec)) != NULL)
     return d;
   /* An LV or array as the appliance names it, or a device-mapper name of
    * an LV.
