@@ -1,6 +1,6 @@
 #!/bin/bash
 # tier: fast
-# timeout: 300
+# timeout: 600
 # Reading only what the filesystems use.  A 640 MiB MBR disk whose every
 # byte held old non-zero data before it was partitioned: ext4 (files, some
 # deleted), XFS (the same), swap (a label and a UUID), and a partition of
@@ -13,8 +13,9 @@
 # a qcow2 image of it onto a disk; a GPT's partitions are mapped alike.
 # A damaged block bitmap,
 # ext4 superblock or XFS AGF makes that filesystem read in full with one
-# warning each; so does an ext4 mounted read-write (a crash-consistency
-# warning); one mounted read-only is still mapped.  The source is never
+# warning each, as do an ext4 not cleanly unmounted and a swap area that
+# holds a hibernation image; so does an ext4 mounted read-write (a
+# crash-consistency warning); one mounted read-only is still mapped.  The source is never
 # written.
 . "$(dirname "$0")/functions.sh"
 . "$srcdir/v2p-lib.sh"
@@ -199,6 +200,27 @@ $VG p2v-send badsb.img --to badsb.qcow2 2>badsb.err
 cat badsb.err
 grep -q "warning: badsb.img: partition 1 (ext): superblock or group descriptors: .*: read in full" badsb.err ||
   fail "no warning for the ext4 superblock"
+
+# An ext4 not cleanly unmounted, and a swap area holding a hibernation
+# image: both read in full, with a warning each.
+cp disk.img dirty.img
+debugfs -w -R "ssv state 0" "$(part_loop dirty.img 1)" 2>/dev/null
+start3=$(part_field dirty.img 3 start)
+printf 'S1SUSPEND\0' | dd of=dirty.img bs=1 seek=$((start3 * 512 + 4096 - 10)) \
+  conv=notrunc status=none
+_detach_scratch_loops
+$VG p2v-send dirty.img --to dirty.qcow2 2>dirty.err
+cat dirty.err
+grep -q "warning: dirty.img: partition 1 (ext4): it was not cleanly unmounted (run e2fsck): read in full" dirty.err ||
+  fail "no warning for the ext4 not cleanly unmounted"
+grep -q "warning: dirty.img: partition 3 (swap): it holds a hibernation image: read in full" dirty.err ||
+  fail "no warning for the hibernation image"
+qemu-img convert -O raw dirty.qcow2 dirty-copy.img
+for n in 1 3; do
+  cmp -s <(part_bytes dirty-copy.img $n) <(part_bytes dirty.img $n) ||
+    fail "dirty.img: partition $n not copied in full"
+done
+rm dirty.img dirty-copy.img
 
 # Mounted read-write: read in full, with the crash-consistency warning;
 # mounted read-only: mapped.
