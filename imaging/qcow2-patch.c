@@ -108,6 +108,116 @@ fail:
   return NULL;
 }
 
+/* The refcount table has no entry for window W: move it to the end of
+ * the file, larger, with the refcount blocks that the windows of the new
+ * clusters lack laid out before it (each new cluster counted in its
+ * window's block), then point the header to it and free the old one.  An
+ * interruption before the header is written leaves the old table in
+ * place and new clusters that nothing uses.  Returns 0, or -1 with an
+ * error recorded.
+ */
+static int
+grow_refcount_table (struct qcow2_patch *q, uint64_t w)
+{
+  uint64_t len = q->rct_len * 2 > w + 1 ? q->rct_len * 2 : w + 1;
+  uint64_t table_clusters, start = q->next_free, k = 0, m, c, i, *t = NULL;
+  uint64_t first_w, last_w, entries_per_cluster = q->cluster_size / 8;
+  unsigned char *buf = NULL, be[12];
+  int ret = -1;
+
+  len = (len + entries_per_cluster - 1) / entries_per_cluster
+    * entries_per_cluster;
+  table_clusters = len / entries_per_cluster;
+  if (table_clusters > PATCH_MAX_REFCOUNT_TABLE_BYTES / q->cluster_size)
+    return error ("%s: its refcount table would grow past %d bytes", q->k.name,
+                  PATCH_MAX_REFCOUNT_TABLE_BYTES);
+  /* K new blocks, for the windows of the K + table_clusters new clusters
+   * that have none: until K covers them.
+   */
+  for (;;) {
+    first_w = start / q->rc_entries;
+    last_w = (start + k + table_clusters - 1) / q->rc_entries;
+    for (m = 0, i = first_w; i <= last_w; i++)
+      if (i >= q->rct_len || q->rct[i] == 0)
+        m++;
+    if (m == k)
+      break;
+    k = m;
+  }
+  t = calloc (len, sizeof *t);
+  buf = calloc (1, q->cluster_size * (k > 0 ? k : 1));
+  if (t == NULL || buf == NULL) {
+    error ("%s: out of memory", q->k.name);
+    goto out;
+  }
+  memcpy (t, q->rct, q->rct_len * sizeof *t);
+  for (m = 0, i = first_w; i <= last_w; i++)
+    if (t[i] == 0)
+      t[i] = (start + m++) << q->cluster_bits;
+  /* Count the new clusters: in the new blocks (BUF) or the old ones. */
+  for (c = start; c < start + k + table_clusters; c++) {
+    uint64_t cw = c / q->rc_entries, slot = c % q->rc_entries;
+    uint64_t blk = t[cw] >> q->cluster_bits;
+    unsigned char one[PATCH_REFCOUNT_BYTES];
+
+    if (blk >= start && blk < start + k)
+      be16_put (
+        buf + (blk - start) * q->cluster_size + PATCH_REFCOUNT_BYTES * slot, 1);
+    else {
+      be16_put (one, 1);
+      if (write_at (q, one, sizeof one, t[cw] + PATCH_REFCOUNT_BYTES * slot)
+          == -1)
+        goto out;
+    }
+  }
+  if (k > 0
+      && write_at (q, buf, q->cluster_size * k, start << q->cluster_bits) == -1)
+    goto out;
+  free (buf);
+  buf = malloc (len * 8);
+  if (buf == NULL) {
+    error ("%s: out of memory", q->k.name);
+    goto out;
+  }
+  for (i = 0; i < len; i++)
+    be64_put (buf + 8 * i, t[i]);
+  if (write_at (q, buf, len * 8, (start + k) << q->cluster_bits) == -1)
+    goto out;
+  if (fdatasync (q->fd) == -1) {
+    error_errno (errno, "%s: flush", q->k.name);
+    goto out;
+  }
+  /* The header's table offset and size, one write. */
+  be64_put (be, (start + k) << q->cluster_bits);
+  be32_put (be + 8, (uint32_t) table_clusters);
+  if (write_at (q, be, sizeof be, QCOW2_OFF_REFCOUNT_TABLE_OFFSET) == -1)
+    goto out;
+  /* The old table's clusters are free now. */
+  for (c = q->rct_offset >> q->cluster_bits; c
+       < (q->rct_offset >> q->cluster_bits) + q->rct_len * 8 / q->cluster_size;
+       c++) {
+    unsigned char zero[PATCH_REFCOUNT_BYTES] = { 0 };
+
+    if (write_at (q, zero, sizeof zero,
+                  t[c / q->rc_entries]
+                    + PATCH_REFCOUNT_BYTES * (c % q->rc_entries))
+        == -1)
+      goto out;
+  }
+  free (q->rct);
+  q->rct = t;
+  t = NULL;
+  q->rct_len = len;
+  q->rct_offset = (start + k) << q->cluster_bits;
+  q->next_free = start + k + table_clusters;
+  ret = 0;
+
+out:
+  free (t);
+  free (buf);
+  return ret;
+}
+
 /* A host cluster for new data: the next past the file, filled with
  * CONTENT (a whole cluster) and then counted in its window's refcount
  * block (made first where the window has none).  Returns the cluster's
@@ -123,9 +233,10 @@ alloc_cluster (struct qcow2_patch *q, const unsigned char *content)
     uint64_t slot = c % q->rc_entries;
 
     if (w >= q->rct_len) {
-      error ("%s: its refcount table is full: the image cannot grow in place",
-             q->k.name);
-      return 0;
+      /* Then again from the new end of the file. */
+      if (grow_refcount_table (q, w) == -1)
+        return 0;
+      continue;
     }
     if (q->rct[w] == 0) {
       /* The window's block, counting itself, in its first free cluster. */

@@ -13,9 +13,9 @@
  *   - An unallocated or zero cluster that gets data is appended at the end
  *     of the file, with its refcount and, when its L2 table does not exist,
  *     a new L2 table; a window of clusters with no refcount block gets one,
- *     at its own first free cluster.  The refcount table is never grown:
- *     an image whose table is full is refused (XXX: our writer leaves room
- *     for 16 TiB of 64 KiB clusters).
+ *     at its own first free cluster.  A refcount table with no room for a
+ *     new window is moved to the end of the file, twice as large, with the
+ *     refcount blocks its own clusters need, and the old one freed.
  *   - Images it cannot change in place are refused with one line: other
  *     than versions 2 and 3, a backing or external data file, encryption,
  *     snapshots, the dirty or corrupt bit, extended L2 entries, other than
