@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fuzz-disk.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -50,15 +51,7 @@ disk_pread (struct source *s, void *buf, size_t len, uint64_t offset)
 {
   const struct disk *d = (const struct disk *) s;
 
-  if (offset > s->size || len > s->size - offset) {
-    fprintf (stderr, "fuzz-allocmap: read of %zu at %llu past the end\n", len,
-             (unsigned long long) offset);
-    abort ();
-  }
-  memset (buf, 0, len);
-  if (offset < d->len)
-    memcpy (buf, d->data + offset,
-            d->len - offset < len ? d->len - offset : len);
+  fuzz_disk_read ("fuzz-allocmap", d->data, d->len, s->size, buf, len, offset);
   return 0;
 }
 

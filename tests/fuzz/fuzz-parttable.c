@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fuzz-disk.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -36,15 +37,7 @@ read_disk (void *arg, void *buf, size_t len, uint64_t offset)
 {
   const struct disk *d = arg;
 
-  if (offset > d->size || len > d->size - offset) {
-    fprintf (stderr, "fuzz-parttable: read of %zu at %llu past the end\n", len,
-             (unsigned long long) offset);
-    abort ();
-  }
-  memset (buf, 0, len);
-  if (offset < d->len)
-    memcpy (buf, d->data + offset,
-            d->len - offset < len ? d->len - offset : len);
+  fuzz_disk_read ("fuzz-parttable", d->data, d->len, d->size, buf, len, offset);
   return 0;
 }
 
