@@ -48,10 +48,10 @@ int
 main (int argc, char *argv[])
 {
   static unsigned char buf[MAX_CHANGE];
-  uint64_t size, *offsets, end = 0;
-  struct sink *k;
+  uint64_t size, *offsets = NULL, end = 0;
+  struct sink *k = NULL;
   long count, i;
-  int raw;
+  int raw, ret = 1;
   size_t j;
 
   if (argc != 5) {
@@ -67,13 +67,9 @@ main (int argc, char *argv[])
   }
   size = (uint64_t) lseek (raw, 0, SEEK_END);
   k = qcow2_patch_open (argv[1], size);
-  if (k == NULL) {
-    fprintf (stderr, "test-qcow2-patch: %s\n", error_message ());
-    return 1;
-  }
   offsets = malloc (count * sizeof *offsets);
-  if (offsets == NULL)
-    return 1;
+  if (k == NULL || offsets == NULL)
+    goto out;
   for (i = 0; i < count; i++)
     offsets[i] = next () % size;
   qsort (offsets, count, sizeof *offsets, compare_offsets);
@@ -98,18 +94,19 @@ main (int argc, char *argv[])
         buf[j] = (unsigned char) next ();
       r = k->ops->write (k, buf, len, off);
     }
-    if (r == -1 || file_pwrite_all (raw, buf, len, off) == -1) {
-      fprintf (stderr, "test-qcow2-patch: %s\n", error_message ());
-      return 1;
-    }
+    if (r == -1 || file_pwrite_all (raw, buf, len, off) == -1)
+      goto out;
     end = off + len;
   }
-  if (k->ops->finish (k) == -1) {
+  if (k->ops->finish (k) == -1)
+    goto out;
+  ret = 0;
+
+out:
+  if (ret)
     fprintf (stderr, "test-qcow2-patch: %s\n", error_message ());
-    return 1;
-  }
   sink_free (k);
   free (offsets);
   close (raw);
-  return 0;
+  return ret;
 }
