@@ -421,6 +421,10 @@ on_round (struct stream_recv *r, const struct frame *f)
                                   "final one");
   if (stream_decode_round (f, r->rounds_done + 1, &rd) == -1)
     return stream_recv_violation (r, "%s", error_message ());
+  if (r->ops->round_begin
+      && r->ops->round_begin (r, rd.number, rd.flags & STREAM_ROUND_FINAL)
+        == -1)
+    return -1;
   buf = malloc (WIRE_MAX_PAYLOAD);
   if (buf == NULL)
     return error ("out of memory");

@@ -77,6 +77,11 @@ struct stream_recv_ops {
    * 0 or -1.
    */
   int (*round_end) (struct stream_recv *r, uint32_t number, bool final);
+  /* May be NULL.  Round NUMBER starts (FINAL: the source is quiesced),
+   * before the engine sends what each disk holds: the owner may find a
+   * copy now (set have_copy and the hashes).  0 or -1.
+   */
+  int (*round_begin) (struct stream_recv *r, uint32_t number, bool final);
 };
 
 struct stream_recv_disk {

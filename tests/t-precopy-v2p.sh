@@ -6,7 +6,8 @@
 # (even with --once) waiting for the final round, with the disk's block
 # hashes in memory; a resync after changes sends only the changed blocks,
 # and after it the disk holds the image, v2p-recv settles it and, with
-# --once, exits.  The figures come on v2p-send's console.
+# --once, exits.  A new v2p-recv reads its disk for a resync, which again
+# sends only what changed.  The figures come on v2p-send's console.
 . "$(dirname "$0")/functions.sh"
 . "$srcdir/v2p-lib.sh"
 v2p_requires
@@ -71,3 +72,22 @@ cmp -n $((64 << 20)) src.img "$dev" || fail "the disk does not hold the image"
 # inside the image; the tail is the space after it).
 cmp -s -i $((64 << 20)) -n $((32 << 20)) "$dev" /dev/zero ||
   fail "the space past the image was not cleared"
+
+# A new v2p-recv knows nothing of the disk: a resync reads it for the
+# hashes of its blocks, and only the 2 blocks changed since travel.
+start_v2p_receiver --disk "$dev" --token tok --once
+to=tcp://127.0.0.1:$v2p_port
+python3 - src.img <<'EOF'
+import os, random, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+r = random.Random(10)
+for off in (2 << 20, 60 << 20):
+    os.pwrite(fd, r.randbytes(65536), off)
+os.close(fd)
+EOF
+$VG v2p-send src.img --resync --machine-readable --to "$to" >resync2.out
+grep -q "a resync: reading the disk" v2p.err || fail "v2p-recv did not read its disk"
+[[ $(field round data resync2.out) == $((2 * 65536)) ]] ||
+  fail "the resync to a new v2p-recv sent $(field round data resync2.out) bytes"
+wait "$v2p_pid" || fail "v2p-recv failed: $(cat v2p.err)"
+cmp -n $((64 << 20)) src.img "$dev" || fail "the disk does not hold the image"

@@ -93,6 +93,9 @@ enum session_end recv_session (struct receiver *rc, int rfd, int wfd,
  */
 int rounds_prepare (struct stream_recv *r, struct receiver *rc);
 int rounds_keep (struct stream_recv *r, struct receiver *rc, int disk);
+/* A round starts: a resync with no hashes in memory reads the disks. */
+int rounds_begin (struct stream_recv *r, struct receiver *rc, uint32_t number,
+                  bool final);
 void rounds_forget (struct receiver *rc);
 
 /* Serve the senders that connect to the listening socket LFD (bound to

@@ -5,16 +5,21 @@
  * in memory (struct copy_hashes) while v2p-recv runs, for the next round
  * and for the same sender's next connection (a resync after a pre-copy
  * without --freeze, or after a broken connection); a new v2p-recv starts
- * with a full copy.  Only the final round's end settles the disks (the
- * space past the image, the GPT, --grow), which changes them: the hashes
- * are forgotten then.
+ * with a full copy, but for a resync (a final round first): then the
+ * disks are read and hashed, so that only what differs travels, whatever
+ * they held.  Only the final round's end settles the disks (the space
+ * past the image, the GPT, --grow), which changes them: the hashes are
+ * forgotten then.
  */
 #include "recv.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "source.h"
 
 /* Is B the sender A was: the same machine, disks and sizes? */
 static bool
@@ -71,6 +76,46 @@ rounds_prepare (struct stream_recv *r, struct receiver *rc)
       if (d->digest == NULL)
         return -1;
     }
+  }
+  return 0;
+}
+
+int
+rounds_begin (struct stream_recv *r, struct receiver *rc, uint32_t number,
+              bool final)
+{
+  const struct recv_options *opts = rc->opts;
+  struct source *src;
+  uint32_t i;
+  int fd, ret;
+
+  if (number != 1 || !final)
+    return 0;
+  for (i = 0; i < r->h.n_disks; i++) {
+    struct stream_recv_disk *d = &r->disks[i];
+    const struct target *t = &rc->targets[i];
+
+    /* A disk smaller than the image holds no copy of all of it. */
+    if (d->have_copy || d->resume != 0 || t->size < r->h.disks[i].size)
+      continue;
+    if (!opts->cli.quiet)
+      fprintf (stderr,
+               "%s: %s: a resync: reading the disk for the hashes of its "
+               "blocks\n",
+               opts->cli.prog, t->path);
+    fd = dup (t->fd);
+    if (fd == -1)
+      return error_errno (errno, "%s: dup", t->path);
+    src = raw_source_open (t->path, fd);
+    if (src == NULL) {
+      close (fd);
+      return -1;
+    }
+    ret = blockhash_of_source (&d->hashes, src, r->cancel);
+    source_close (src);
+    if (ret == -1)
+      return error_prefix ("%s", t->path);
+    d->have_copy = true;
   }
   return 0;
 }

@@ -244,7 +244,14 @@ on_round_end (struct stream_recv *r, uint32_t number, bool final)
   return rounds_keep (r, s->rc, -1);
 }
 
+static int
+on_round_begin (struct stream_recv *r, uint32_t number, bool final)
+{
+  return rounds_begin (r, ((struct session *) r->data)->rc, number, final);
+}
+
 static const struct stream_recv_ops recv_ops = {
+  .round_begin = on_round_begin,
   .round_end = on_round_end,
   .prepare = on_prepare,
   .begin = on_begin,
