@@ -216,8 +216,8 @@ main (int argc, char *argv[])
     end = recv_session (&rc, STDIN_FILENO, STDOUT_FILENO, "stdin",
                         opts.token != NULL, &told);
     recv_close_disks (&rc);
-    /* A pre-copy's hashes go with this process: XXX a resync over ssh
-     * sends everything again.
+    /* A pre-copy's hashes go with this process: the resync that ends it
+     * over ssh reads the disks for them again.
      */
     if (end == SESSION_DONE || end == SESSION_PRECOPY)
       return EXIT_SUCCESS;
