@@ -231,6 +231,7 @@ bench: deps
 	bench/imaging.sh
 	bench/stream.sh
 	bench/fixup.sh
+	bench/precopy.sh
 
 demo: deps
 	$(MAKE) all
