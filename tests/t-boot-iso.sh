@@ -156,7 +156,8 @@ t=$SECONDS
 echo "--- outcomes (UEFI boot, asked, failed, asked again, sent and powered off in $((SECONDS - t)) s):"
 cat uefi.result
 tr -d '\r' <uefi.log | grep -a -q '(UEFI) on ttyS0: P2V' ||
-  fail "the banner does not say UEFI on ttyS0"
+  fail "the banner does not say UEFI on ttyS0: $(tr -d '\r' <uefi.log |
+         grep -a 'p2vkit live' | head -n 3 | tr '\n' '|')"
 [[ $(grep -c '^result ' uefi.result) == 2 ]] || fail "not two outcomes"
 grep -m1 '^result ' uefi.result | grep -qx 'result   failed' ||
   fail "the wrong token's outcome is not 'result failed'"
