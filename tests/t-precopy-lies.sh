@@ -9,7 +9,7 @@
 # block boundary or runs past the disk, a delta whose digest the
 # receiver's block hashes do not give, a round ended before its disk, END
 # inside a round, figures of other rounds) gets one clear line from
-# p2v-recv and exit status 1.
+# p2v-recv and exit status 1.  Wrong pre-copy options get one line too.
 . "$(dirname "$0")/functions.sh"
 requires qemu-img
 
@@ -47,3 +47,20 @@ lie delta-digest "digest mismatch"
 lie round-end-early "ROUND_END before disk 'sda' was sent"
 lie end-in-round "END inside a round"
 lie figures-count "FIGURES of 5 rounds, 2 were sent"
+
+# The options' errors: one line each, before anything is read or sent.
+truncate -s 1M img.raw
+expect_error "--freeze needs --precopy or --resync" \
+  p2v-send img.raw --freeze --to tcp://127.0.0.1:1
+expect_error "--max-downtime and --max-rounds need --precopy" \
+  p2v-send img.raw --resync --max-rounds 3 --to tcp://127.0.0.1:1
+expect_error "--precopy and --resync: one or the other" \
+  p2v-send img.raw --precopy --resync --to tcp://127.0.0.1:1
+expect_error "the receiver must answer" p2v-send img.raw --precopy --to out.qcow2
+expect_error "the receiver must answer" p2v-send img.raw --resync --to -
+expect_error "--max-rounds: '0': expected 1 to 999" \
+  p2v-send img.raw --precopy --max-rounds 0 --to tcp://127.0.0.1:1
+expect_error "--max-downtime: 'x': expected seconds" \
+  v2p-send img.raw --precopy --max-downtime x --to tcp://127.0.0.1:1
+[[ ! -e out.qcow2 ]] || fail "an option error wrote out.qcow2"
+echo "ok: option errors"
