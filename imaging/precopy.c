@@ -487,6 +487,12 @@ precopy_run (struct wire *w, const struct stream_send_options *opts,
     if (final)
       rd.flags |= STREAM_ROUND_FINAL;
     t0 = now ();
+    /* --bandwidth: the time a round spent reading is no credit for the
+     * next one to send faster than the cap.
+     */
+    if (w->bandwidth > 0
+        && w->since < t0 - (double) w->bytes_out / w->bandwidth)
+      w->since = t0 - (double) w->bytes_out / w->bandwidth;
     if (final && fz) {
       if (freezer_freeze (fz) == -1)
         goto out;
