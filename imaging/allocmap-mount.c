@@ -122,23 +122,31 @@ loops (const struct stat *st, uint64_t start, struct devices *d)
     closedir (dp);
 }
 
+/* The devices whose first byte is byte START of the source open on FD. */
+static void
+devices_at (int fd, uint64_t start, struct devices *d)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) == -1)
+    return;
+  if (S_ISBLK (st.st_mode))
+    disk_and_partitions (st.st_rdev, 0, start, d);
+  else if (S_ISREG (st.st_mode))
+    loops (&st, start, d);
+}
+
 int
 allocmap_mounted (int fd, uint64_t start, char *point, size_t point_len)
 {
   char line[MOUNT_LINE_MAX], where[MOUNT_LINE_MAX], opts[MOUNT_LINE_MAX];
   struct devices d = { .n = 0 };
   unsigned maj, min;
-  struct stat st;
   int ret = 0;
   size_t i;
   FILE *fp;
 
-  if (fstat (fd, &st) == -1)
-    return 0;
-  if (S_ISBLK (st.st_mode))
-    disk_and_partitions (st.st_rdev, 0, start, &d);
-  else if (S_ISREG (st.st_mode))
-    loops (&st, start, &d);
+  devices_at (fd, start, &d);
   if (d.n == 0)
     return 0;
 
@@ -164,4 +172,30 @@ allocmap_mounted (int fd, uint64_t start, char *point, size_t point_len)
   if (fp)
     fclose (fp);
   return ret;
+}
+
+bool
+allocmap_held (int fd, uint64_t start, char *holder, size_t holder_len)
+{
+  char dir[64];
+  struct devices d = { .n = 0 };
+  struct dirent *e;
+  bool held = false;
+  size_t i;
+  DIR *dp;
+
+  devices_at (fd, start, &d);
+  for (i = 0; i < d.n && !held; i++) {
+    snprintf (dir, sizeof dir, "/sys/dev/block/%u:%u/holders", major (d.dev[i]),
+              minor (d.dev[i]));
+    dp = opendir (dir);
+    while (dp && !held && (e = readdir (dp)) != NULL)
+      if (e->d_name[0] != '.') {
+        snprintf (holder, holder_len, "%s", e->d_name);
+        held = true;
+      }
+    if (dp)
+      closedir (dp);
+  }
+  return held;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocmap-lvm.h"
 #include "error.h"
 #include "parttable.h"
 #include "size.h"
@@ -228,13 +229,17 @@ overlaps (const struct parttable *pt, unsigned i)
   return false;
 }
 
+static int map_pv (struct source *src, const char *what, uint64_t start,
+                   uint64_t length, struct allocmap *m,
+                   const struct allocmap_options *o);
+
 /* Map the filesystem at [START, START + LENGTH) of SRC, called WHAT in
- * messages, into M.  Returns 0 (whatever it holds), or -1 when out of
- * memory.
+ * messages, into M; with LVM, an LVM2 PV's logical volumes too.  Returns
+ * 0 (whatever it holds), or -1 when out of memory.
  */
 static int
 map_one (struct source *src, const char *what, uint64_t start, uint64_t length,
-         struct allocmap *m, const struct allocmap_options *o)
+         struct allocmap *m, const struct allocmap_options *o, bool lvm)
 {
   char point[ALLOCMAP_MESSAGE_MAX], used[SIZE_HUMAN_MAX], all[SIZE_HUMAN_MAX];
   size_t before = m->n, i;
@@ -245,6 +250,8 @@ map_one (struct source *src, const char *what, uint64_t start, uint64_t length,
     error_set_message ("");
     r = mappers[i](src, start, length, m, &type);
   }
+  if (r == 0 && lvm)
+    return map_pv (src, what, start, length, m, o);
   if (r == 0)
     return 0;                   /* unknown: read in full */
   if (r == -1 && strcmp (error_message (), "out of memory") == 0)
@@ -277,6 +284,83 @@ map_one (struct source *src, const char *what, uint64_t start, uint64_t length,
   return 0;
 }
 
+/* The LVM2 PV at [START, START + LENGTH) of SRC, if there is one: map
+ * each of its linear logical volumes as a filesystem of its own, the
+ * ranges translated back to the disk and added to M in order.
+ */
+static int
+map_pv (struct source *src, const char *what, uint64_t start, uint64_t length,
+        struct allocmap *m, const struct allocmap_options *o)
+{
+  char holder[ALLOCMAP_MESSAGE_MAX], lvwhat[ALLOCMAP_MESSAGE_MAX];
+  struct allocmap_range *r = NULL;
+  struct allocmap_pv *pv = NULL;
+  size_t n = 0, alloc = 0, i;
+  unsigned lv;
+  int p, ret = -1;
+
+  error_set_message ("");
+  p = allocmap_pv_read (src, start, length, &pv);
+  if (p == -1 && strcmp (error_message (), "out of memory") == 0)
+    return -1;
+  if (p == -1) {
+    say (o->warn, o->arg, "%s: %s (LVM2 PV): %s: read in full", src->name, what,
+         error_message ());
+    return 0;
+  }
+  if (p == 0)
+    return 0;
+  /* An active LV is the kernel's: what is on disk may lag. */
+  if (allocmap_held (src->fd, start, holder, sizeof holder)) {
+    say (o->warn, o->arg,
+         "%s: %s (LVM2 PV) is in use by %s (active logical volumes): read in "
+         "full, and the copy of a mounted one is crash-consistent at best "
+         "unless it is frozen (fsfreeze)",
+         src->name, what, holder);
+    ret = 0;
+    goto out;
+  }
+  for (lv = 0; lv < pv->n_lv; lv++) {
+    struct allocmap lvmap = { .ranges = NULL };
+    struct source *view = allocmap_lv_source (src, start, pv, lv);
+    int q;
+
+    if (view == NULL)
+      goto out;
+    snprintf (lvwhat, sizeof lvwhat, "%s, logical volume %s", what,
+              pv->lv[lv].name);
+    q = map_one (view, lvwhat, 0, view->size, &lvmap, o, false);
+    if (q == 0)
+      q = allocmap_lv_to_disk (pv, lv, start, &lvmap, &r, &n, &alloc);
+    allocmap_free (&lvmap);
+    source_close (view);
+    if (q == -1)
+      goto out;
+  }
+  /* And the extents of the volume group's free space. */
+  for (i = 0; i < pv->n_free; i++)
+    if (allocmap_ranges_append (&r, &n, &alloc, start + pv->free[i].offset,
+                                pv->free[i].length)
+        == -1)
+      goto out;
+  if (pv->n_free) {
+    struct allocmap vgfree = { .ranges = pv->free, .n = pv->n_free };
+
+    say (o->note, o->arg, "%s: %s (LVM2 PV): %s of free extents", src->name,
+         what, size_human (allocmap_bytes (&vgfree), holder));
+  }
+  allocmap_sort_ranges (r, n);
+  for (i = 0; i < n; i++)
+    if (allocmap_add (m, r[i].offset, r[i].length) == -1)
+      goto out;
+  ret = 0;
+
+out:
+  free (r);
+  allocmap_pv_free (pv);
+  return ret;
+}
+
 int
 allocmap_source (struct source **srcp, const struct allocmap_options *o)
 {
@@ -298,7 +382,7 @@ allocmap_source (struct source **srcp, const struct allocmap_options *o)
     goto out;
   }
   if (pt.type == PARTTABLE_NONE) {
-    if (map_one (src, "the disk", 0, src->size, &m, o) == -1)
+    if (map_one (src, "the disk", 0, src->size, &m, o, true) == -1)
       goto out;
   }
   else {
@@ -319,7 +403,8 @@ allocmap_source (struct source **srcp, const struct allocmap_options *o)
              src->name, what);
         continue;
       }
-      if (map_one (src, what, pt.listed[i].start, pt.listed[i].length, &m, o)
+      if (map_one (src, what, pt.listed[i].start, pt.listed[i].length, &m, o,
+                   true)
           == -1)
         goto out;
     }

@@ -15,7 +15,12 @@
  *   ext2/3/4  the block bitmaps, through libext2fs (allocmap-ext.c);
  *   XFS       the free-space B-trees by block number (allocmap-xfs.c);
  *   swap      its header only: the first page, with its UUID and label;
- *             the rest is zeros (a hibernation image is read in full).
+ *             the rest is zeros (a hibernation image is read in full);
+ *   LVM2 PV   its label and metadata, and each linear logical volume that
+ *             lies wholly on it mapped as above, through its segments;
+ *             the extents no volume has are zeros (allocmap-lvm.c).  A
+ *             PV with active volumes (held by the device mapper) is read
+ *             in full, with a warning.
  *
  * A filesystem whose metadata is damaged (a bad checksum, a bitmap or
  * B-tree that contradicts its superblock, a filesystem larger than its
@@ -24,8 +29,9 @@
  * disk lag behind the kernel's, and its copy is crash-consistent at best
  * unless it is frozen.  The source itself is never written.
  *
- * XXX Not yet: LVM physical volumes are read in full (their logical
- * volumes' filesystems are not mapped).
+ * XXX An LV with extents on other PVs, and a volume group with anything
+ * but linear volumes (snapshots, thin pools, RAID, mirrors, caches), are
+ * read in full.
  *
  * Thread use: allocmap_source() runs before the copy, on one thread; the
  * source it returns is used like any source (source.h).
@@ -33,6 +39,7 @@
 #ifndef P2V_ALLOCMAP_H
 #define P2V_ALLOCMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,5 +118,11 @@ allocmap_fs_fn allocmap_swap;   /* allocmap-swap.c */
  * POINT (POINT_LEN bytes) says where.
  */
 int allocmap_mounted (int fd, uint64_t start, char *point, size_t point_len);
+
+/* Does a device mapper (an active logical volume, RAID) hold the device
+ * whose first byte is START of the source open on FD?  Then HOLDER
+ * (HOLDER_LEN bytes) names one ("dm-0").
+ */
+bool allocmap_held (int fd, uint64_t start, char *holder, size_t holder_len);
 
 #endif /* P2V_ALLOCMAP_H */
