@@ -1,8 +1,8 @@
 /* libFuzzer target for the allocation maps (imaging/allocmap*.c): what
  * p2v-send, v2p-send and p2v-convert read from a disk's partition table,
  * ext2/3/4 superblock and bitmaps (through libext2fs), XFS superblock,
- * AGFs and free-space B-trees, and swap header, to leave out the blocks
- * that no filesystem uses.
+ * AGFs and free-space B-trees, swap header, and LVM2 label, metadata
+ * area and text, to leave out the blocks that nothing uses.
  *
  * The first 4 bytes give the disk's size (a multiple of 512, from 64 KiB
  * to 64 MiB); the rest is the disk from offset 0, which reads as zeros
