@@ -667,16 +667,6 @@ struct lv_source {
 };
 
 static int
-lv_extent (struct source *s, uint64_t offset, uint64_t max_len,
-           struct extent *e)
-{
-  e->offset = offset;
-  e->length = s->size - offset < max_len ? s->size - offset : max_len;
-  e->type = EXTENT_DATA;
-  return 0;
-}
-
-static int
 lv_pread (struct source *s, void *buf, size_t len, uint64_t offset)
 {
   struct lv_source *v = (struct lv_source *) s;
@@ -714,7 +704,7 @@ lv_close (struct source *s)
 
 static const struct source_ops lv_ops = {
   .format = "lv",
-  .extent = lv_extent,
+  .extent = source_extent_all_data,
   .pread = lv_pread,
   .close = lv_close,
 };

@@ -56,3 +56,13 @@ out:
     close (fd);
   return s;
 }
+
+int
+source_extent_all_data (struct source *s, uint64_t offset, uint64_t max_len,
+                        struct extent *e)
+{
+  e->offset = offset;
+  e->length = s->size - offset < max_len ? s->size - offset : max_len;
+  e->type = EXTENT_DATA;
+  return 0;
+}

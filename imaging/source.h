@@ -80,6 +80,12 @@ source_close (struct source *s)
     s->ops->close (s);
 }
 
+/* An extent op for backends without holes: all of [OFFSET, end) is DATA,
+ * at most MAX_LEN bytes of it.  Never fails.
+ */
+int source_extent_all_data (struct source *s, uint64_t offset, uint64_t max_len,
+                            struct extent *e);
+
 /* The raw backend (raw-source.c), used by source_open(). */
 struct source *raw_source_open (const char *path, int fd);
 

@@ -37,16 +37,6 @@ struct disk {
 };
 
 static int
-disk_extent (struct source *s, uint64_t offset, uint64_t max_len,
-             struct extent *e)
-{
-  e->offset = offset;
-  e->length = s->size - offset < max_len ? s->size - offset : max_len;
-  e->type = EXTENT_DATA;
-  return 0;
-}
-
-static int
 disk_pread (struct source *s, void *buf, size_t len, uint64_t offset)
 {
   const struct disk *d = (const struct disk *) s;
@@ -63,7 +53,7 @@ disk_close (struct source *s)
 
 static const struct source_ops disk_ops = {
   .format = "raw",
-  .extent = disk_extent,
+  .extent = source_extent_all_data,
   .pread = disk_pread,
   .close = disk_close,
 };
