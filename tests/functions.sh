@@ -166,6 +166,9 @@ start_receiver ()
 {
   local out=$1 i
   shift
+  # Made here: the job opens them only once it runs, maybe after awk.
+  : >recv.out
+  : >recv.err
   $VG p2v-recv --listen 127.0.0.1:0 --out "$out" --machine-readable "$@" \
     >recv.out 2>recv.err &
   recv_pid=$!
