@@ -160,6 +160,9 @@ tree_digest ()
 start_v2p_receiver ()
 {
   local i
+  # Made here: the job opens them only once it runs, maybe after awk.
+  : >v2p.out
+  : >v2p.err
   $VG v2p-recv --listen 127.0.0.1:0 --machine-readable "$@" \
     >v2p.out 2>v2p.err &
   v2p_pid=$!
