@@ -113,6 +113,164 @@ blockhash_set_data (struct blockhash *b, uint64_t offset, const void *buf,
   }
 }
 
+/* The hashers' shared state.  The caller posts a job (a buffer's blocks)
+ * by raising GENERATION; helper K hashes share K of it, the caller share
+ * 0, and the caller waits until every helper has counted itself DONE.
+ */
+struct blockhash_hashers {
+  unsigned threads;             /* helpers + 1 */
+  pthread_t *helpers;
+  unsigned started;             /* helpers running */
+  pthread_mutex_t lock;
+  pthread_cond_t posted;        /* the helpers wait for a job */
+  pthread_cond_t finished;      /* the caller waits for the helpers */
+  uint64_t generation;          /* raised for each job */
+  unsigned done;                /* helpers finished with this job */
+  bool quit;
+  /* The job. */
+  struct blockhash *b;
+  uint64_t offset;
+  const unsigned char *buf;
+  size_t len;
+};
+
+struct helper_arg {
+  struct blockhash_hashers *hs;
+  unsigned share;
+};
+
+/* Hash share SHARE of the job: a run of whole blocks. */
+static void
+hash_share (struct blockhash_hashers *hs, unsigned share)
+{
+  size_t blocks = (hs->len + BLOCKHASH_BLOCK_SIZE - 1) / BLOCKHASH_BLOCK_SIZE;
+  size_t first = blocks * share / hs->threads;
+  size_t last = blocks * (share + 1) / hs->threads;
+  size_t from = first * BLOCKHASH_BLOCK_SIZE;
+  size_t to = last * BLOCKHASH_BLOCK_SIZE < hs->len
+    ? last * BLOCKHASH_BLOCK_SIZE : hs->len;
+
+  if (from < to)
+    blockhash_set_data (hs->b, hs->offset + from, hs->buf + from, to - from);
+}
+
+static void *
+helper (void *arg)
+{
+  struct helper_arg *a = arg;
+  struct blockhash_hashers *hs = a->hs;
+  unsigned share = a->share;
+  uint64_t seen = 0;
+
+  free (a);
+  pthread_mutex_lock (&hs->lock);
+  for (;;) {
+    while (!hs->quit && hs->generation == seen)
+      pthread_cond_wait (&hs->posted, &hs->lock);
+    if (hs->quit)
+      break;
+    seen = hs->generation;
+    pthread_mutex_unlock (&hs->lock);
+    hash_share (hs, share);
+    pthread_mutex_lock (&hs->lock);
+    if (++hs->done == hs->threads - 1)
+      pthread_cond_signal (&hs->finished);
+  }
+  pthread_mutex_unlock (&hs->lock);
+  return NULL;
+}
+
+struct blockhash_hashers *
+blockhash_hashers_new (unsigned threads)
+{
+  struct blockhash_hashers *hs = calloc (1, sizeof *hs);
+  unsigned k;
+  int err;
+
+  if (hs == NULL || threads == 0) {
+    free (hs);
+    error ("out of memory");
+    return NULL;
+  }
+  hs->threads = threads;
+  pthread_mutex_init (&hs->lock, NULL);
+  pthread_cond_init (&hs->posted, NULL);
+  pthread_cond_init (&hs->finished, NULL);
+  hs->helpers = calloc (threads, sizeof *hs->helpers);
+  if (hs->helpers == NULL) {
+    error ("out of memory");
+    goto fail;
+  }
+  for (k = 1; k < threads; k++) {
+    struct helper_arg *a = malloc (sizeof *a);
+
+    if (a == NULL) {
+      error ("out of memory");
+      goto fail;
+    }
+    a->hs = hs;
+    a->share = k;
+    err = pthread_create (&hs->helpers[hs->started], NULL, helper, a);
+    if (err != 0) {
+      free (a);
+      error_errno (err, "hashing: cannot start a thread");
+      goto fail;
+    }
+    hs->started++;
+  }
+  return hs;
+
+fail:
+  blockhash_hashers_free (hs);
+  return NULL;
+}
+
+void
+blockhash_hashers_set_data (struct blockhash_hashers *hs, struct blockhash *b,
+                            uint64_t offset, const void *buf, size_t len)
+{
+  if (hs->threads == 1 || len <= BLOCKHASH_BLOCK_SIZE) {
+    blockhash_set_data (b, offset, buf, len);
+    return;
+  }
+  pthread_mutex_lock (&hs->lock);
+  hs->b = b;
+  hs->offset = offset;
+  hs->buf = buf;
+  hs->len = len;
+  hs->done = 0;
+  hs->generation++;
+  pthread_cond_broadcast (&hs->posted);
+  pthread_mutex_unlock (&hs->lock);
+
+  hash_share (hs, 0);
+
+  pthread_mutex_lock (&hs->lock);
+  while (hs->done < hs->threads - 1)
+    pthread_cond_wait (&hs->finished, &hs->lock);
+  pthread_mutex_unlock (&hs->lock);
+}
+
+void
+blockhash_hashers_free (struct blockhash_hashers *hs)
+{
+  unsigned k;
+
+  if (hs == NULL)
+    return;
+  pthread_mutex_lock (&hs->lock);
+  hs->quit = true;
+  pthread_cond_broadcast (&hs->posted);
+  pthread_mutex_unlock (&hs->lock);
+  for (k = 0; k < hs->started; k++)
+    pthread_join (hs->helpers[k], NULL);
+  pthread_mutex_destroy (&hs->lock);
+  pthread_cond_destroy (&hs->posted);
+  pthread_cond_destroy (&hs->finished);
+  free (hs->helpers);
+  free (hs);
+}
+
 void
 blockhash_set_zero (struct blockhash *b, uint64_t offset, uint64_t len)
 {

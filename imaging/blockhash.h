@@ -31,7 +31,8 @@
  * size must be exactly what the expected disk size needs before anything
  * is read, so nothing is ever allocated from what it says.
  *
- * Thread use: one struct blockhash per thread.
+ * Thread use: one struct blockhash per thread; the hashers below write
+ * to disjoint blocks of one.
  */
 #ifndef P2V_BLOCKHASH_H
 #define P2V_BLOCKHASH_H
@@ -79,6 +80,23 @@ uint64_t blockhash_zero (const struct blockhash *b, uint64_t i);
 void blockhash_set_data (struct blockhash *b, uint64_t offset, const void *buf,
                          size_t len);
 void blockhash_set_zero (struct blockhash *b, uint64_t offset, uint64_t len);
+
+/* Hashing on several threads: blockhash_hashers_set_data() is
+ * blockhash_set_data() with the blocks shared out among THREADS threads,
+ * the caller's among them.  A pre-copy's final round reads and hashes the
+ * whole disk while the source is quiesced; on a disk in the page cache,
+ * or a fast one, that is bound by the hashing.
+ */
+struct blockhash_hashers;
+
+/* THREADS (at least 1; 1 starts no thread) hashers.  Returns NULL with an
+ * error recorded when a thread cannot be started.
+ */
+struct blockhash_hashers *blockhash_hashers_new (unsigned threads);
+void blockhash_hashers_set_data (struct blockhash_hashers *hs,
+                                 struct blockhash *b, uint64_t offset,
+                                 const void *buf, size_t len);
+void blockhash_hashers_free (struct blockhash_hashers *hs);
 
 /* The disk digest (digest.h) of a copy with these hashes. */
 void blockhash_digest (const struct blockhash *b,

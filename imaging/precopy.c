@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "blockhash.h"
 #include "copy.h"
@@ -22,8 +23,12 @@
 #include "stream-sink.h"
 
 #define MS_PER_SECOND 1000.0
-/* Bytes read from a source at once while scanning it. */
-#define SCAN_CHUNK (16 * BLOCKHASH_BLOCK_SIZE)
+/* Bytes read from a source at once while scanning it: enough to share
+ * out among the hashing threads.
+ */
+#define SCAN_CHUNK (64 * BLOCKHASH_BLOCK_SIZE)
+/* Hashing threads at most. */
+#define SCAN_THREADS_MAX 4
 #define MAX_DOWNTIME_LIMIT 86400.0
 
 void
@@ -185,6 +190,17 @@ add_block (struct sink *k, struct run *r, bool data, uint64_t off, size_t len,
   return 0;
 }
 
+/* The hashing threads: one a processor, up to SCAN_THREADS_MAX. */
+static unsigned
+scan_threads (void)
+{
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+
+  if (n < 1)
+    return 1;
+  return n < SCAN_THREADS_MAX ? (unsigned) n : SCAN_THREADS_MAX;
+}
+
 /* One disk as a delta against THEIRS: read it all, send what differs. */
 static int
 send_delta (struct wire *w, const struct stream_send_options *opts,
@@ -196,6 +212,7 @@ send_delta (struct wire *w, const struct stream_send_options *opts,
   char digest[DIGEST_HEX_LENGTH + 1];
   uint64_t wire_before = w->bytes_out, data_before = stats->data_bytes;
   struct blockhash mine = { .h = NULL };
+  struct blockhash_hashers *hashers = NULL;
   struct run run = { .len = 0 };
   unsigned char *buf = NULL;
   struct progress progress;
@@ -214,12 +231,16 @@ send_delta (struct wire *w, const struct stream_send_options *opts,
   if (blockhash_init (&mine, d->size) == -1)
     goto out;
   buf = malloc (SCAN_CHUNK);
-  k = stream_sink_new (w, index, d->name, d->size, opts->level, stats);
-  if (buf == NULL || k == NULL) {
-    if (buf == NULL)
-      error ("out of memory");
+  if (buf == NULL) {
+    error ("out of memory");
     goto out;
   }
+  hashers = blockhash_hashers_new (scan_threads ());
+  if (hashers == NULL)
+    goto out;
+  k = stream_sink_new (w, index, d->name, d->size, opts->level, stats);
+  if (k == NULL)
+    goto out;
   progress_start (&progress, cli_progress_mode (opts->cli), d->name, d->size);
   while (off < d->size) {
     uint64_t end, b;
@@ -281,7 +302,7 @@ send_delta (struct wire *w, const struct stream_send_options *opts,
     }
     else if (map == NULL && src->ops->pread (src, buf, len, off) == -1)
       goto out;
-    blockhash_set_data (&mine, off, data, len);
+    blockhash_hashers_set_data (hashers, &mine, off, data, len);
     for (b = off / BLOCKHASH_BLOCK_SIZE; b < blockhash_count (off + len); b++) {
       uint64_t boff = b * BLOCKHASH_BLOCK_SIZE;
       size_t blen = (size_t) (off + len - boff) < BLOCKHASH_BLOCK_SIZE
@@ -329,6 +350,7 @@ unmap:
     src->ops->unmap (src, off, len, map);
 out:
   sink_free (k);
+  blockhash_hashers_free (hashers);
   free (buf);
   blockhash_free (&mine);
   return ret;
