@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blockhash.h"
 #include "check.h"
 #include "copy.h"
 #include "digest.h"
@@ -111,6 +112,45 @@ test_digest (void)
   data[len - 1] ^= 1;
   digest_of (data, len, len, b);
   CHECK (strcmp (a, b) != 0);
+  free (data);
+}
+
+/* Hashers on 1, 2, 3 and 5 threads give each block the hash one thread
+ * gives it, for lengths that do not share out evenly, a short last block,
+ * and an offset that is not the disk's start.
+ */
+static void
+test_hashers (void)
+{
+  const uint64_t size = 23 * BLOCKHASH_BLOCK_SIZE + 777;
+  static const unsigned threads[] = { 1, 2, 3, 5 };
+  struct blockhash one, many;
+  unsigned char *data = malloc (size);
+  uint64_t i, start = 2 * BLOCKHASH_BLOCK_SIZE;
+  size_t t;
+
+  for (i = 0; i < size; i++)
+    data[i] = (unsigned char) (i * 2654435761U >> 13);
+  CHECK (blockhash_init (&one, size) == 0);
+  blockhash_set_data (&one, start, data + start, size - start);
+  for (t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+    struct blockhash_hashers *hs = blockhash_hashers_new (threads[t]);
+
+    CHECK (hs != NULL);
+    CHECK (blockhash_init (&many, size) == 0);
+    if (hs == NULL || many.h == NULL)
+      continue;
+    /* Twice: a helper must take the second job as well as the first. */
+    blockhash_hashers_set_data (hs, &many, start, data + start,
+                                7 * BLOCKHASH_BLOCK_SIZE);
+    blockhash_hashers_set_data (hs, &many, start + 7 * BLOCKHASH_BLOCK_SIZE,
+                                data + start + 7 * BLOCKHASH_BLOCK_SIZE,
+                                size - start - 7 * BLOCKHASH_BLOCK_SIZE);
+    CHECK (memcmp (one.h, many.h, one.n * sizeof one.h[0]) == 0);
+    blockhash_hashers_free (hs);
+    blockhash_free (&many);
+  }
+  blockhash_free (&one);
   free (data);
 }
 
@@ -237,6 +277,7 @@ main (void)
   test_size ();
   test_is_zero ();
   test_digest ();
+  test_hashers ();
   test_error ();
   /* 512-byte clusters: refcount windows of 256 clusters are crossed many
    * times, by data and by packed compressed clusters.
