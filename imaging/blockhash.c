@@ -148,7 +148,8 @@ hash_share (struct blockhash_hashers *hs, unsigned share)
   size_t last = blocks * (share + 1) / hs->threads;
   size_t from = first * BLOCKHASH_BLOCK_SIZE;
   size_t to = last * BLOCKHASH_BLOCK_SIZE < hs->len
-    ? last * BLOCKHASH_BLOCK_SIZE : hs->len;
+    ? last * BLOCKHASH_BLOCK_SIZE
+    : hs->len;
 
   if (from < to)
     blockhash_set_data (hs->b, hs->offset + from, hs->buf + from, to - from);

@@ -41,7 +41,7 @@ wire_init (struct wire *w, int rfd, int wfd, const char *peer)
    * peer's delayed acknowledgement, 40 ms on Linux, at every exchange.
    * Not a TCP socket (a pipe to ssh): nothing to do, and no error.
    */
-  setsockopt (wfd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof (int));
+  setsockopt (wfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof (int));
   w->rbuf = malloc (WIRE_MAX_PAYLOAD);
   if (w->rbuf == NULL)
     return error ("%s: out of memory", peer);
@@ -197,8 +197,8 @@ wire_send (struct wire *w, unsigned type, unsigned flags, const void *payload,
   h[5] = flags;
   be32_put (h + 8, len);
   be64_put (h + 12, checksum (h, payload, len));
-  iov[0] = (struct iovec) { .iov_base = h, .iov_len = sizeof h };
-  iov[1] = (struct iovec) { .iov_base = (void *) payload, .iov_len = len };
+  iov[0] = (struct iovec){ .iov_base = h, .iov_len = sizeof h };
+  iov[1] = (struct iovec){ .iov_base = (void *) payload, .iov_len = len };
   if (write_all (w, iov, 2) == -1)
     return -1;
   throttle (w);
