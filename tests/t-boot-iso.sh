@@ -20,7 +20,10 @@
 # from the CD drive by UEFI (OVMF): p2v-live asks on the serial console
 # (tests/guests/boot-iso --answer); a wrong token gives a failed outcome
 # with p2v-send's error, then a shell, where p2v-live asks again and
-# sends; that inventory says UEFI.
+# sends; that inventory says UEFI.  Between the two, the BIOS machine
+# boots once more, from an ISO with p2v.resync=1, after a file was added
+# to its disk: only the changed blocks travel (a few MiB of the copy's
+# 17), and the copy is the changed disk again.
 #
 # Times here (2 cores, TCG): each ISO 3 s with its Debian part cached
 # (about 5 minutes without: mmdebstrap 70 s, zstd -19 2 to 4 minutes);
@@ -39,6 +42,7 @@ requires socat -V
 requires xmllint --version
 requires sfdisk --version
 requires mkfs.ext4 -V
+requires debugfs -V
 [[ -d /usr/lib/grub/i386-pc && -d /usr/lib/grub/x86_64-efi ]] ||
   skip "needs grub-pc-bin and grub-efi-amd64-bin"
 [[ $(id -u) == 0 ]] || skip "needs root (p2v-make-iso)"
@@ -54,7 +58,7 @@ PART_OFFSET=1048576
 # with known files (written at the partition's offset: no loop device).
 mkdir files
 echo "p2vkit t-boot-iso" >files/hello.txt
-head -c 3M /dev/urandom >files/random.bin
+head -c 16M /dev/urandom >files/random.bin
 cp -r /usr/share/common-licenses files/
 truncate -s "$DISK_SIZE" disk.img
 printf 'label: dos\nstart=%s, type=83\n' "$((PART_OFFSET / 512))" |
@@ -124,6 +128,49 @@ xml_has "not BIOS firmware" "/inventory/machine[@firmware='bios']"
 xml_has "no 64 MiB disk /dev/sdb with its ext4 partition" \
   "/inventory/disks/disk[@path='/dev/sdb' and @size='$(stat -c %s disk.img)']/table/partition/filesystem[@type='ext4']"
 sha256sum --quiet -c disk.sum || fail "the source disk changed"
+full_data=$(sed -n 's/^total    data=\([0-9]*\) .*/\1/p' bios.result)
+
+# The same machine after a change, booted from an ISO with p2v.resync=1
+# added: the live system brings p2v-recv's copy up to date, sending only
+# the blocks that differ (a pre-copy's final round, or the refresh of an
+# old copy).  The change: a new 1 MiB file, and with it some metadata.
+head -c 1M /dev/urandom >new.bin
+debugfs -w -R "write new.bin new.bin" "disk.img?offset=$PART_OFFSET" \
+  >/dev/null 2>&1 || fail "debugfs could not add a file to disk.img"
+sha256sum disk.img >disk.sum
+"$bin/p2v-make-iso" --out resync.iso --timeout 1 --append \
+  "p2v.server=tcp://10.0.2.100:4444 p2v.token=$TOKEN p2v.name=$NAME p2v.post=poweroff p2v.resync=1" ||
+  fail "p2v-make-iso failed"
+start_receiver recv --token "$TOKEN" --once
+t=$SECONDS
+"$srcdir/guests/boot-iso" -v --iso-on-disk --disk disk.img --mac "$MAC" \
+  --forward "$recv_port" --timeout "$BOOT_TIMEOUT" --log resync.log resync.iso \
+  >resync.result || fail "the resync boot of the ISO did not end with an outcome"
+echo "--- outcome (BIOS boot, p2v.resync=1, in $((SECONDS - t)) s):"
+cat resync.result
+status=0
+wait "$recv_pid" || status=$?
+echo "--- p2v-recv:"
+cat recv.err
+[[ $status == 0 ]] || fail "p2v-recv: exit status $status"
+grep -qx 'result   ok' resync.result || fail "the resync's outcome is not 'result ok'"
+grep -qx 'mode     p2v-send --resync' resync.result ||
+  fail "the outcome does not say it was a resync"
+grep -q '^precopy  rounds=1 final=1 ' resync.result ||
+  fail "the outcome has no final round"
+data=$(sed -n 's/^total    data=\([0-9]*\) .*/\1/p' resync.result)
+echo "the resync sent $data bytes of data, the first copy $full_data"
+if [[ -z $data ]] || ((data < 1048576 || data > 3 * 1048576)); then
+  fail "the resync sent '$data' bytes of data, not the 1 MiB file and a few blocks of metadata"
+fi
+qemu-img check -q "$image" || fail "$image: qemu-img check failed after the resync"
+qemu-img compare -q -f raw -F qcow2 disk.img "$image" ||
+  fail "$image: not the same disk as the changed disk.img"
+xmllint --noout --relaxng "$top/templates/inventory.rng" "$dir/inventory.xml" ||
+  fail "$dir/inventory.xml: not valid after the resync"
+xml_has "no migration figures of one final round" \
+  "/inventory/migration[@rounds='1' and @final='yes']"
+sha256sum --quiet -c disk.sum || fail "the source disk changed in the resync"
 
 # UEFI (OVMF), through the EFI boot loader of an ISO without kernel
 # arguments: p2v-live asks on the serial console.  A wrong token first:
