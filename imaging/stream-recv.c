@@ -21,6 +21,17 @@
 #define MS_PER_SECOND 1000
 
 int
+stream_recv_disk_restart (struct stream_recv_disk *d)
+{
+  d->resume = 0;
+  digest_free (d->digest);
+  d->digest = digest_new ();
+  if (d->digest == NULL)
+    return -1;
+  return 0;
+}
+
+int
 stream_recv_violation (struct stream_recv *r, const char *fmt, ...)
 {
   char msg[512];

@@ -112,6 +112,12 @@ struct stream_recv_disk {
   bool delta;
 };
 
+/* Start disk D again from its beginning, for a resume that cannot be
+ * made: no resume point, and a new digest for D->digest.  Returns 0, or
+ * -1 with an error recorded (out of memory).
+ */
+int stream_recv_disk_restart (struct stream_recv_disk *d);
+
 struct stream_recv {
   /* Set by the owner. */
   const struct stream_recv_ops *ops;

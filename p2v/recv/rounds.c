@@ -120,11 +120,8 @@ resume_first_copy (struct stream_recv *r, struct session *s, uint32_t i)
   if (d->sink == NULL) {
     note (s, "%s: cannot resume (%s): starting again", s->work[i],
           why ? why : error_message ());
-    d->resume = 0;
     d->hashes.valid = 0;
-    digest_free (d->digest);
-    d->digest = digest_new ();
-    if (d->digest == NULL)
+    if (stream_recv_disk_restart (d) == -1)
       return -1;
   }
   return 0;

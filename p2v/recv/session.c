@@ -123,10 +123,7 @@ prepare_disks (struct stream_recv *r)
     if (d->sink == NULL) {
       fprintf (stderr, "%s: %s: cannot resume (%s): starting again\n",
                s->opts->cli.prog, s->paths[i], error_message ());
-      d->resume = 0;
-      digest_free (d->digest);
-      d->digest = digest_new ();
-      if (d->digest == NULL)
+      if (stream_recv_disk_restart (d) == -1)
         goto out;
     }
     else if (s->opts->cli.verbose)

@@ -69,13 +69,8 @@ rounds_prepare (struct stream_recv *r, struct receiver *rc)
       d->resume = 0;
     }
     /* A first copy resumes only where its hashes go up to. */
-    else if (d->resume != b->valid) {
-      d->resume = 0;
-      digest_free (d->digest);
-      d->digest = digest_new ();
-      if (d->digest == NULL)
-        return -1;
-    }
+    else if (d->resume != b->valid && stream_recv_disk_restart (d) == -1)
+      return -1;
   }
   return 0;
 }
