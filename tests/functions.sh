@@ -224,3 +224,33 @@ EOT
   chmod +x wrap/ssh
   PATH=$PWD/wrap:$PATH
 }
+
+# v2p_send_when_listening BOOT_PID TIMEOUT PORT TOKEN IMAGE: v2p-send
+# IMAGE to the live ISO's v2p-recv, which tests/guests/boot-iso (running
+# in the background as BOOT_PID, its console in console.log, its stderr
+# in boot.err) reaches as 127.0.0.1:PORT (--hostfwd), as soon as the
+# console says it listens: until then qemu takes the connection and
+# closes it.  Gives up TIMEOUT seconds after the boot started ($t).  Then
+# waits for the boot to end; fails unless the image went through and the
+# boot ended with an outcome.  Sets $t_send, when the sending started.
+v2p_send_when_listening ()
+{
+  local boot_pid=$1 timeout=$2 port=$3 token=$4 image=$5 sent=0 status=0
+  t_send=$SECONDS
+  while kill -0 "$boot_pid" 2>/dev/null && ((SECONDS - t < timeout)); do
+    if grep -a -q 'Listening on' console.log 2>/dev/null; then
+      t_send=$SECONDS
+      # shellcheck disable=SC2086 # $VG is words, or nothing
+      if P2V_TOKEN=$token $VG v2p-send -q "$image" \
+           --to "tcp://127.0.0.1:$port" 2>send.err; then
+        sent=1
+        break
+      fi
+    fi
+    sleep 2
+  done
+  wait "$boot_pid" || status=$?
+  cat boot.err
+  [[ $sent == 1 ]] || fail "v2p-send never got through: $(cat send.err)"
+  [[ $status == 0 ]] || fail "the ISO's boot did not end with an outcome"
+}

@@ -277,27 +277,8 @@ cleanup_fn kill "$boot_pid"
 
 # --- 5. v2p-send, as soon as v2p-recv listens --------------------------------
 
-# Until v2p-recv listens, qemu takes the connection and closes it.
-sent=0
-t_send=$SECONDS
-while kill -0 "$boot_pid" 2>/dev/null && ((SECONDS - t < BOOT_TIMEOUT)); do
-  if grep -a -q 'Listening on' console.log 2>/dev/null; then
-    t_send=$SECONDS
-    # shellcheck disable=SC2086 # $VG is words, or nothing
-    if $VG v2p-send -q vm.qcow2 --to "tcp://127.0.0.1:$port" \
-         --token "$V2P_TOKEN" 2>send.err; then
-      sent=1
-      break
-    fi
-  fi
-  sleep 2
-done
-echo "step 5: listening after $((t_send - t)) s; sent in $((SECONDS - t_send)) s"
-status=0
-wait "$boot_pid" || status=$?
-cat boot.err
-[[ $sent == 1 ]] || fail "v2p-send never got through: $(cat send.err)"
-[[ $status == 0 ]] || fail "the ISO's boot did not end with an outcome"
+v2p_send_when_listening "$boot_pid" "$BOOT_TIMEOUT" "$port" "$V2P_TOKEN" vm.qcow2
+echo "step 5: listening after $((t_send - t)) s; sent, grown and powered off $((SECONDS - t_send)) s later"
 echo "--- outcome (booted, received, grown and powered off in $((SECONDS - t)) s):"
 cat v2p.result
 grep -qx 'result   ok' v2p.result || fail "the outcome is not 'result ok'"

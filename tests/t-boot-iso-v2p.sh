@@ -63,25 +63,8 @@ t=$SECONDS
 boot_pid=$!
 cleanup_fn kill "$boot_pid"
 
-# v2p-send as soon as v2p-recv listens: until then qemu takes the
-# connection and closes it.
-sent=0
-while kill -0 "$boot_pid" 2>/dev/null && ((SECONDS - t < BOOT_TIMEOUT)); do
-  if grep -a -q 'Listening on' console.log 2>/dev/null; then
-    if P2V_TOKEN=$TOKEN $VG v2p-send -q disk.img --to "tcp://127.0.0.1:$port" \
-         2>send.err; then
-      sent=1
-      break
-    fi
-  fi
-  sleep 2
-done
-echo "sent after $((SECONDS - t)) s"
-status=0
-wait "$boot_pid" || status=$?
-cat boot.err
-[[ $sent == 1 ]] || fail "v2p-send never got through: $(cat send.err)"
-[[ $status == 0 ]] || fail "the ISO's boot did not end with an outcome"
+v2p_send_when_listening "$boot_pid" "$BOOT_TIMEOUT" "$port" "$TOKEN" disk.img
+echo "sent after $((t_send - t)) s"
 echo "--- outcome (boot, received, grown and powered off in $((SECONDS - t)) s):"
 cat v2p.result
 grep -qx 'result   ok' v2p.result || fail "the outcome is not 'result ok'"

@@ -83,18 +83,26 @@ grep -q "p2v.server=tcp://10.0.2.100:4444 p2v.token=$TOKEN" grub.cfg ||
 mkdir recv
 start_receiver recv --token "$TOKEN" --once
 
-# BIOS, through the ISO's boot loader on a disk: the whole P2V run.
-t=$SECONDS
-"$srcdir/guests/boot-iso" -v --iso-on-disk --disk disk.img --mac "$MAC" \
-  --forward "$recv_port" --timeout "$BOOT_TIMEOUT" --log bios.log p2v.iso \
-  >bios.result || fail "the BIOS boot of the ISO did not end with an outcome"
-echo "--- outcome (BIOS boot, sent and powered off in $((SECONDS - t)) s):"
-cat bios.result
-status=0
-wait "$recv_pid" || status=$?
-echo "--- p2v-recv:"
-cat recv.err
-[[ $status == 0 ]] || fail "p2v-recv: exit status $status"
+# bios_send ISO NAME WHAT: boot ISO by BIOS, through its boot loader on a
+# disk (a USB stick), with disk.img as the other disk, to its outcome
+# (NAME.result; the console in NAME.log); then the p2v-recv --once of
+# start_receiver must have ended well.
+bios_send ()
+{
+  local iso=$1 name=$2 what=$3 t0=$SECONDS status=0
+  "$srcdir/guests/boot-iso" -v --iso-on-disk --disk disk.img --mac "$MAC" \
+    --forward "$recv_port" --timeout "$BOOT_TIMEOUT" --log "$name.log" "$iso" \
+    >"$name.result" || fail "the $what boot of the ISO did not end with an outcome"
+  echo "--- outcome ($what boot, sent and powered off in $((SECONDS - t0)) s):"
+  cat "$name.result"
+  wait "$recv_pid" || status=$?
+  echo "--- p2v-recv:"
+  cat recv.err
+  [[ $status == 0 ]] || fail "p2v-recv: exit status $status"
+}
+
+# BIOS: the whole P2V run.
+bios_send p2v.iso bios BIOS
 
 grep -qx 'result   ok' bios.result || fail "the outcome is not 'result ok'"
 [[ $(grep -c '^disk ' bios.result) == 1 ]] ||
@@ -111,11 +119,17 @@ dir=recv/$NAME
 image=$dir/$NAME-sdb.qcow2
 [[ -f $image && -f $dir/inventory.xml ]] ||
   fail "p2v-recv wrote no image or inventory: $(ls -R recv)"
-qemu-img check -q "$image" || fail "$image: qemu-img check failed"
-qemu-img compare -q -f raw -F qcow2 disk.img "$image" ||
-  fail "$image: not the same disk as disk.img"
-xmllint --noout --relaxng "$top/templates/inventory.rng" "$dir/inventory.xml" ||
-  fail "$dir/inventory.xml: not valid"
+# check_copy WHEN: the image is sound and disk.img's copy, the
+# inventory valid.
+check_copy ()
+{
+  qemu-img check -q "$image" || fail "$image: qemu-img check failed $1"
+  qemu-img compare -q -f raw -F qcow2 disk.img "$image" ||
+    fail "$image: not the same disk as disk.img $1"
+  xmllint --noout --relaxng "$top/templates/inventory.rng" "$dir/inventory.xml" ||
+    fail "$dir/inventory.xml: not valid $1"
+}
+check_copy "after the first copy"
 # xml_has WHAT XPATH: the inventory holds XPATH.
 xml_has ()
 {
@@ -142,17 +156,7 @@ sha256sum disk.img >disk.sum
   "p2v.server=tcp://10.0.2.100:4444 p2v.token=$TOKEN p2v.name=$NAME p2v.post=poweroff p2v.resync=1" ||
   fail "p2v-make-iso failed"
 start_receiver recv --token "$TOKEN" --once
-t=$SECONDS
-"$srcdir/guests/boot-iso" -v --iso-on-disk --disk disk.img --mac "$MAC" \
-  --forward "$recv_port" --timeout "$BOOT_TIMEOUT" --log resync.log resync.iso \
-  >resync.result || fail "the resync boot of the ISO did not end with an outcome"
-echo "--- outcome (BIOS boot, p2v.resync=1, in $((SECONDS - t)) s):"
-cat resync.result
-status=0
-wait "$recv_pid" || status=$?
-echo "--- p2v-recv:"
-cat recv.err
-[[ $status == 0 ]] || fail "p2v-recv: exit status $status"
+bios_send resync.iso resync "p2v.resync=1 (BIOS)"
 grep -qx 'result   ok' resync.result || fail "the resync's outcome is not 'result ok'"
 grep -qx 'mode     p2v-send --resync' resync.result ||
   fail "the outcome does not say it was a resync"
@@ -163,11 +167,7 @@ echo "the resync sent $data bytes of data, the first copy $full_data"
 if [[ -z $data ]] || ((data < 1048576 || data > 3 * 1048576)); then
   fail "the resync sent '$data' bytes of data, not the 1 MiB file and a few blocks of metadata"
 fi
-qemu-img check -q "$image" || fail "$image: qemu-img check failed after the resync"
-qemu-img compare -q -f raw -F qcow2 disk.img "$image" ||
-  fail "$image: not the same disk as the changed disk.img"
-xmllint --noout --relaxng "$top/templates/inventory.rng" "$dir/inventory.xml" ||
-  fail "$dir/inventory.xml: not valid after the resync"
+check_copy "after the resync"
 xml_has "no migration figures of one final round" \
   "/inventory/migration[@rounds='1' and @final='yes']"
 sha256sum --quiet -c disk.sum || fail "the source disk changed in the resync"
