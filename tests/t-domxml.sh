@@ -122,6 +122,7 @@ golden template --inventory "$data/uefi.inventory.xml" --disk sda.qcow2 \
   --template "$data/template.xml" --firmware bios
 golden noinventory --fixup-report "$data/noinventory.report.xml" \
   --disk gpt.img --bridge p2vkit0
+golden kvm --inventory "$data/uefi.inventory.xml" --disk sda.qcow2 --type kvm
 
 # The rules the golden files show, checked on their own too, so that a
 # regenerated golden file cannot hide a broken one.
@@ -148,6 +149,13 @@ xpath () { xmllint --xpath "$2" "$1.xml"; }
 [[ $(xpath uefi 'string(/domain/cpu/topology/@sockets)') == 2 &&
    $(xpath cpumodel 'count(/domain/cpu/topology)') == 0 ]] ||
   fail "topology: wrong"
+[[ $(xpath kvm 'string(/domain/@type)') == kvm &&
+   $(xpath kvm 'string(/domain/cpu/@mode)') == host-model &&
+   $(xpath uefi 'count(/domain/cpu/@mode)') == 0 &&
+   $(xpath noinventory 'count(/domain/cpu)') == 0 &&
+   $(xpath cpumodel 'string(/domain/cpu/model)') == Haswell-noTSX ]] ||
+  fail "cpu: not host-model under KVM, QEMU's own model under TCG," \
+       "--cpu-model's when given"
 [[ $(xpath nics4 'count(/domain/devices/interface)') == 4 &&
    $(xpath nics4 'string(/domain/devices/interface[3]/mac/@address)') == \
      52:54:00:01:00:03 ]] ||
