@@ -250,8 +250,18 @@ qemu-img create -q -f qcow2 base.qcow2 1M
 qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 overlay.qcow2
 refuse "qemu-img backing file" "backing files are not supported" \
   overlay.qcow2
-qemu-img create -q -f qcow2 --object secret,id=sec0,data=p2vkit \
-  -o encrypt.format=luks,encrypt.key-secret=sec0 luks.qcow2 1M
+# qemu-img times its PBKDF by the thread's CPU time, and on a loaded
+# (or tick-accounted) machine it may see none pass and give up with
+# "Unable to get accurate CPU usage" (seen in CI): a few tries.
+for try in 1 2 3 4 5; do
+  qemu-img create -q -f qcow2 --object secret,id=sec0,data=p2vkit \
+    -o encrypt.format=luks,encrypt.key-secret=sec0 luks.qcow2 1M \
+    2>luks.err && break
+  grep -q 'Unable to get accurate CPU usage' luks.err ||
+    fail "qemu-img could not make a LUKS qcow2: $(cat luks.err)"
+  ((try < 5)) || fail "qemu-img could not make a LUKS qcow2: $(cat luks.err)"
+  rm -f luks.qcow2
+done
 refuse "qemu-img LUKS encryption" "encrypted" luks.qcow2
 qemu-img create -q -f qcow2 -o data_file=data.raw external.qcow2 1M
 refuse "qemu-img external data file" "external data files" external.qcow2
