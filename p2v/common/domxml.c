@@ -531,11 +531,10 @@ set_cpu (struct builder *b, xmlNodePtr root, const struct domxml_options *o)
   }
   else if (o->type == DOMXML_TYPE_KVM)
     set_attr (b, cpu, "mode", "host-model");
-  /* Under TCG, QEMU's default model.  host-model there is what libvirt
-   * makes of the features TCG emulates, here an AMD EPYC with 5-level
-   * paging (LA57) on an Intel host, and Debian 12's kernel sometimes
-   * spun in its early boot with it, interrupts off, until the test gave
-   * up (twice in the ISO journey's libvirt boot, in CI and here).
+  /* Under TCG, QEMU's default model, the one TCG guests are run with.
+   * host-model there is what libvirt makes of the features TCG
+   * emulates: here an AMD EPYC with 5-level paging (LA57) on an Intel
+   * host, which libguestfs, for one, switches off for its TCG appliance.
    */
   if (c
       && (uint64_t) c->sockets * c->cores * c->threads == (uint64_t) c->count) {
