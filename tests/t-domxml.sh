@@ -237,7 +237,7 @@ cmp -s out.xml bios.xml || fail "-o --force: not the same XML as before"
 
 # --- --type auto ---------------------------------------------------------------
 
-# The probe decides within its limit (2 s, and some slack for valgrind),
+# The probe decides within its limit (500 ms, and slack for valgrind),
 # the domain type is its verdict, and -v says why.  A KVM that works
 # runs the probe's guest to its hlt; here, under nested virtualisation,
 # it does not finish in time and the answer must be qemu.
