@@ -9,7 +9,9 @@
 # dracut (noinit).  One libguestfs launch each.  Mistakes on the command
 # line (no image, a missing image, a bad --target or --network, an
 # --inventory that is missing or not XML) are refused before any launch.
-# --help and --version work.  The cached images never change.
+# --help and --version work.  The cached images never change.  Without
+# LIBGUESTFS_BACKEND_SETTINGS, p2v-fixup chooses TCG where the KVM probe
+# says KVM does not work, as p2v-domxml chooses the domain type.
 . "$(dirname "$0")/functions.sh"
 [[ -x $bin/p2v-fixup ]] || skip "bin/p2v-fixup not built"
 requires guestfish --version
@@ -97,7 +99,25 @@ refuse ()
   echo "  ($((SECONDS - t)) s)"
 }
 
+# noos with LIBGUESTFS_BACKEND_SETTINGS unset: p2v-fixup asks the KVM
+# probe, and where it says no (here: nested KVM, far too slow) runs the
+# appliance under TCG and says so.  Were it to launch with that KVM, the
+# appliance would not come up within the test's time.  Its verdict must
+# be p2v-domxml's, from the same probe.
+settings=$LIBGUESTFS_BACKEND_SETTINGS
+unset LIBGUESTFS_BACKEND_SETTINGS
 refuse noos "no operating system"
+export LIBGUESTFS_BACKEND_SETTINGS=$settings
+$VG p2v-domxml -v --disk noos.img -o probe.xml 2>probe.err ||
+  fail "p2v-domxml --type auto: $(cat probe.err)"
+if grep -q '^p2v-domxml: type qemu: the KVM probe: ' probe.err; then
+  grep -q 'The appliance runs under TCG: KVM does not work here (.*)' \
+    refused.out || fail "the probe says no KVM, and p2v-fixup did not say TCG"
+else
+  ! grep -q 'KVM does not work here' refused.out ||
+    fail "the probe says KVM works, and p2v-fixup chose TCG"
+fi
+echo "  $(grep 'KVM does not work' refused.out || echo 'KVM works: libguestfs chooses')"
 refuse windows "Windows"
 refuse luks "LUKS"
 refuse dual "operating systems"

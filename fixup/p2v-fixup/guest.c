@@ -38,6 +38,7 @@
 
 #include "error.h"
 #include "guestinfo.h"
+#include "kvm-probe.h"
 #include "p2v-fixup.h"
 
 /* Memory of the appliance: dracut and mkinitramfs compress a generic
@@ -69,6 +70,29 @@ free_strings (char **list)
   free (list);
 }
 
+/* libguestfs runs its appliance with KVM whenever /dev/kvm exists.
+ * Where KVM is there in name only (nested, every guest write trapped: a
+ * thousand times too slow, see kvm-probe.h), the appliance would seem to
+ * hang.  Unless the user chose (LIBGUESTFS_BACKEND_SETTINGS, even empty),
+ * ask the probe p2v-domxml asks, and use TCG when it says no.
+ */
+static int
+choose_accelerator (struct fixup *f)
+{
+  char reason[KVM_PROBE_REASON_MAX];
+  char *settings[] = { (char *) "force_tcg", NULL };
+
+  if (getenv ("LIBGUESTFS_BACKEND_SETTINGS") != NULL)
+    return 0;
+  if (kvm_probe (KVM_PROBE_TIMEOUT_MS, reason, sizeof reason))
+    return 0;
+  if (guestfs_set_backend_settings (f->g, settings) == -1)
+    return guest_error (f, "libguestfs");
+  fixup_step (f, "The appliance runs under TCG: KVM does not work here (%s)",
+              reason);
+  return 0;
+}
+
 int
 guest_open (struct fixup *f)
 {
@@ -84,6 +108,8 @@ guest_open (struct fixup *f)
     guestfs_set_verbose (f->g, 1);
     guestfs_set_trace (f->g, 1);
   }
+  if (choose_accelerator (f) == -1)
+    return -1;
   if (guestfs_get_memsize (f->g) < APPLIANCE_MEMORY_MIB
       && guestfs_set_memsize (f->g, APPLIANCE_MEMORY_MIB) == -1)
     return guest_error (f, "libguestfs");

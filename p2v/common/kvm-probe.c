@@ -229,8 +229,8 @@ kvm_probe (int timeout_ms, char *reason, size_t reason_max)
       close (fds[0]);
       kill_child (pid);
       set_reason (reason, reason_max,
-                  "a test guest writing %u bytes did not finish in %d ms "
-                  "(a working KVM takes a few)",
+                  "a test guest writing %u bytes did not finish in %d ms, "
+                  "where a working KVM takes a few",
                   GUEST_WRITES, timeout_ms);
       return false;
     }
